@@ -1,0 +1,128 @@
+"""The ``forecast`` command line: a thin layer over :class:`forecasting.Workspace`.
+
+Commands are imported only when used, so ``forecast --help`` stays fast and never loads
+PyMC, ArviZ or matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from ..errors import ForecastingError
+
+__all__ = ["COMMANDS", "cli", "main"]
+
+#: command name -> "module:attribute" (modules of this package)
+COMMANDS: dict[str, str] = {
+    "init": "core:init_cmd",
+    "questions": "questions_cmd:questions",
+    "predict": "core:predict",
+    "resolve": "core:resolve",
+    "retract": "core:retract",
+    "history": "core:history",
+    "export": "core:export",
+    "verify": "core:verify",
+    "evidence": "evidence_cmd:evidence",
+    "model": "model_cmd:model",
+    "update": "model_cmd:update",
+    "report": "report_cmd:report",
+    "import": "import_cmd:import_cmd",
+    "aggregate": "aggregate_cmd:aggregate",
+    "demo": "demo_cmd:demo",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [n for n in COMMANDS if self._available(n)]
+
+    @staticmethod
+    def _available(name: str) -> bool:
+        mod = COMMANDS[name].split(":")[0]
+        return importlib.util.find_spec(f"{__name__}.{mod}") is not None
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS or not self._available(name):
+            return None
+        mod, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "-w",
+    "--workspace",
+    "workspace",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Workspace folder (default: the nearest folder with forecast.toml).",
+)
+@click.option(
+    "--db",
+    default=None,
+    metavar="URL",
+    help="SQLAlchemy URL of the journal (overrides forecast.toml; also FORECAST_DB_URL).",
+)
+@click.version_option(package_name="forecasting", prog_name="forecast")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, db: str | None) -> None:
+    """Structured forecasting: register questions, record forecasts and evidence in a
+    tamper-evident journal, resolve, score and report calibration.
+
+    \b
+    Quick start:
+      forecast demo                          # the whole loop on simulated data
+      forecast init ws --questions questions/kursk-2024
+      cd ws && forecast questions validate
+      forecast predict kursk-nk-troops-engage 70% --analyst alice --rationale "..."
+      forecast verify
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+    ctx.obj["db"] = db
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: library errors become one line on stderr, never a traceback."""
+    debug = bool(os.environ.get("FORECAST_DEBUG"))
+    try:
+        rv = cli.main(args=argv, prog_name="forecast", standalone_mode=False)
+    except ForecastingError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code == 1 else exc.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted; nothing further was recorded", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (set FORECAST_DEBUG=1 for a traceback)",
+            err=True,
+        )
+        sys.exit(3)
+    if isinstance(rv, int) and rv:
+        sys.exit(rv)
+    return rv

@@ -1,0 +1,233 @@
+"""Journal records as pandas DataFrames (schema in ``docs/design.md``, "Frames").
+
+Scoring, models, aggregation and reports read these frames and never touch SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .store import Journal
+
+__all__ = [
+    "FORECAST_COLUMNS",
+    "evidence_frame",
+    "forecasts_frame",
+    "questions_frame",
+    "resolutions_frame",
+]
+
+BACKFILL_AFTER = timedelta(days=1)
+
+FORECAST_COLUMNS = [
+    "seq",
+    "forecast_id",
+    "question_id",
+    "forecaster",
+    "recorded_at",
+    "as_of",
+    "backfilled",
+    "question_type",
+    "p",
+    "probs",
+    "value",
+    "word",
+    "rationale",
+    "evidence_ids",
+    "retracted",
+    "collection",
+    "tags",
+    "title",
+    "open_at",
+    "close_at",
+    "resolve_by",
+    "options",
+    "ordered",
+    "base_rate",
+    "resolved",
+    "annulled",
+    "outcome",
+    "resolved_at",
+]
+
+
+def _ts(values: list[Any]) -> pd.Series:
+    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+
+
+def questions_frame(journal: Journal) -> pd.DataFrame:
+    """The latest snapshot of every question in the journal, one row per question."""
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in journal.records(kinds=("question_version",)):
+        latest[rec.question_id or ""] = json.loads(rec.payload)["question"]
+    rows = []
+    for qid, q in latest.items():
+        br = q.get("base_rate") or {}
+        rows.append(
+            {
+                "question_id": qid,
+                "question_type": q["type"],
+                "title": q["title"],
+                "collection": q.get("collection"),
+                "tags": tuple(q.get("tags", ())),
+                "open_at": q["open_at"],
+                "close_at": q["close_at"],
+                "resolve_by": q["resolve_by"],
+                "options": tuple(q["options"]) if q.get("options") else None,
+                "ordered": bool(q.get("ordered", False)),
+                "base_rate": br.get("value", np.nan),
+                "external_id": q.get("external_id"),
+                "question": q,
+            }
+        )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "question_id",
+            "question_type",
+            "title",
+            "collection",
+            "tags",
+            "open_at",
+            "close_at",
+            "resolve_by",
+            "options",
+            "ordered",
+            "base_rate",
+            "external_id",
+            "question",
+        ],
+    )
+    for c in ("open_at", "close_at", "resolve_by"):
+        df[c] = _ts(list(df[c]))
+    df["base_rate"] = df["base_rate"].astype(float)
+    return df
+
+
+def _retracted(journal: Journal) -> dict[str, str]:
+    return {
+        json.loads(r.payload)["target"]: json.loads(r.payload)["reason"]
+        for r in journal.records(kinds=("retraction",))
+    }
+
+
+def resolutions_frame(journal: Journal, *, retracted: dict[str, str] | None = None) -> pd.DataFrame:
+    """The effective resolution of each question: its latest resolution not retracted."""
+    retracted = _retracted(journal) if retracted is None else retracted
+    eff: dict[str, dict[str, Any]] = {}
+    for rec in journal.records(kinds=("resolution",)):
+        if rec.record_id in retracted:
+            continue
+        d = json.loads(rec.payload)
+        eff[rec.question_id or ""] = {
+            "question_id": rec.question_id,
+            "resolution_id": rec.record_id,
+            "annulled": bool(d.get("annulled")),
+            "outcome": np.nan if d.get("outcome") is None else float(d["outcome"]),
+            "resolved_at": rec.as_of or rec.recorded_at,
+            "source": d.get("source"),
+            "resolver": d.get("resolver"),
+        }
+    df = pd.DataFrame(
+        list(eff.values()),
+        columns=[
+            "question_id",
+            "resolution_id",
+            "annulled",
+            "outcome",
+            "resolved_at",
+            "source",
+            "resolver",
+        ],
+    )
+    df["resolved_at"] = _ts(list(df["resolved_at"]))
+    df["outcome"] = df["outcome"].astype(float)
+    df["annulled"] = df["annulled"].astype(bool)
+    return df
+
+
+def evidence_frame(journal: Journal) -> pd.DataFrame:
+    """Evidence items, one row per (item, question) pair."""
+    retracted = _retracted(journal)
+    rows = []
+    for rec in journal.records(kinds=("evidence",)):
+        d = json.loads(rec.payload)
+        for qid in d.get("question_ids") or [None]:
+            rows.append(
+                {
+                    "evidence_id": rec.record_id,
+                    "question_id": qid,
+                    "title": d.get("title"),
+                    "source": d.get("source"),
+                    "observed_at": d.get("observed_at"),
+                    "kind": d.get("kind"),
+                    "data": d.get("data") or {},
+                    "recorded_by": rec.forecaster,
+                    "recorded_at": rec.recorded_at,
+                    "retracted": rec.record_id in retracted,
+                }
+            )
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "evidence_id",
+            "question_id",
+            "title",
+            "source",
+            "observed_at",
+            "kind",
+            "data",
+            "recorded_by",
+            "recorded_at",
+            "retracted",
+        ],
+    )
+    df["observed_at"] = _ts(list(df["observed_at"]))
+    df["recorded_at"] = _ts(list(df["recorded_at"]))
+    return df
+
+
+def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.DataFrame:
+    """One row per forecast, with the question and its effective resolution joined on."""
+    retracted = _retracted(journal)
+    recs = journal.records(kinds=("forecast",))
+    payloads = [json.loads(r.payload) for r in recs]
+    values = [p["value"] for p in payloads]
+    df = pd.DataFrame(
+        {
+            "seq": np.array([r.seq for r in recs], dtype=np.int64),
+            "forecast_id": [r.record_id for r in recs],
+            "question_id": [r.question_id for r in recs],
+            "forecaster": [r.forecaster for r in recs],
+            "recorded_at": _ts([r.recorded_at for r in recs]),
+            "as_of": _ts([r.as_of or r.recorded_at for r in recs]),
+            "p": np.array([v.get("p", np.nan) for v in values], dtype=float),
+            "probs": pd.Series(
+                [tuple(v["probs"]) if "probs" in v else None for v in values], dtype=object
+            ),
+            "value": pd.Series(values, dtype=object),
+            "word": pd.Series([v.get("word") for v in values], dtype=object),
+            "rationale": pd.Series([p.get("rationale") for p in payloads], dtype=object),
+            "evidence_ids": pd.Series(
+                [tuple(p.get("evidence_ids") or ()) for p in payloads], dtype=object
+            ),
+            "source": pd.Series([p.get("source") for p in payloads], dtype=object),
+            "retracted": np.array([r.record_id in retracted for r in recs], dtype=bool),
+        }
+    )
+    df["backfilled"] = (df["recorded_at"] - df["as_of"]) > BACKFILL_AFTER
+    if not include_retracted:
+        df = df[~df["retracted"]]
+    qf = questions_frame(journal).drop(columns=["question", "external_id"])
+    rf = resolutions_frame(journal, retracted=retracted).drop(
+        columns=["resolution_id", "source", "resolver"]
+    )
+    df = df.merge(qf, on="question_id", how="left").merge(rf, on="question_id", how="left")
+    df["annulled"] = df["annulled"].astype("boolean").fillna(False).astype(bool)
+    df["resolved"] = df["outcome"].notna() & ~df["annulled"]
+    return df[[*FORECAST_COLUMNS, "source"]].reset_index(drop=True)

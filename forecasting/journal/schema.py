@@ -1,0 +1,83 @@
+"""Tables of the journal and the named migrations that create them.
+
+Migrations are applied in order and each is recorded in the ``migrations`` table.  They only
+ever CREATE and INSERT; nothing in the toolkit issues UPDATE or DELETE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    inspect,
+    select,
+)
+
+metadata = MetaData()
+
+records = Table(
+    "records",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(32), nullable=False),
+    Column("record_id", String(64), nullable=False, unique=True),
+    Column("question_id", String(200), nullable=True),
+    Column("forecaster", String(200), nullable=True),
+    Column("recorded_at", String(40), nullable=False),
+    Column("as_of", String(40), nullable=True),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False),
+)
+Index("ix_records_question", records.c.question_id, records.c.kind)
+Index("ix_records_kind", records.c.kind)
+
+migrations = Table(
+    "migrations",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("applied_at", String(40), nullable=False),
+)
+
+
+def _m0001_records(conn: Connection) -> None:
+    records.create(conn, checkfirst=True)
+    for ix in records.indexes:
+        ix.create(conn, checkfirst=True)
+
+
+#: name -> function; append new migrations at the end, never edit an applied one.
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("0001_records", _m0001_records),
+]
+
+
+def pending_migrations(conn: Connection) -> list[str]:
+    names = [n for n, _ in MIGRATIONS]
+    if not inspect(conn).has_table("migrations"):
+        return names
+    done = set(conn.execute(select(migrations.c.name)).scalars())
+    return [n for n in names if n not in done]
+
+
+def apply_migrations(conn: Connection) -> list[str]:
+    """Apply the pending migrations inside the caller's transaction; return their names."""
+    todo = pending_migrations(conn)
+    if not todo:
+        return []
+    migrations.create(conn, checkfirst=True)
+    fns = dict(MIGRATIONS)
+    for name in todo:
+        fns[name](conn)
+        conn.execute(insert(migrations).values(name=name, applied_at=datetime.now(UTC).isoformat()))
+    return todo

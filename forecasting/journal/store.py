@@ -1,0 +1,502 @@
+"""The append-only, hash-chained journal.
+
+Every record is one row of the ``records`` table.  Its hash is the SHA-256 of a canonical
+serialization of the row together with the previous record's hash, so any edit, insertion or
+deletion breaks the chain at a place :meth:`Journal.verify` can name.
+
+Writers serialise on the chain head: SQLite takes its write lock at ``BEGIN IMMEDIATE``;
+PostgreSQL takes a table lock; any other database relies on the unique ``seq`` and
+``prev_hash`` columns and retries on a conflict.  The code issues no UPDATE and no DELETE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
+
+from ..errors import ChainError, JournalError
+from . import schema
+
+__all__ = ["GENESIS", "KINDS", "Journal", "Record", "VerifyResult", "record_hash"]
+
+GENESIS = "0" * 64
+KINDS = ("question_version", "forecast", "evidence", "resolution", "retraction")
+_PREFIX = {
+    "question_version": "q",
+    "forecast": "f",
+    "evidence": "e",
+    "resolution": "r",
+    "retraction": "x",
+}
+_COLS = (
+    "seq",
+    "kind",
+    "record_id",
+    "question_id",
+    "forecaster",
+    "recorded_at",
+    "as_of",
+    "payload",
+    "prev_hash",
+    "hash",
+)
+
+
+def canonical(obj: Any) -> str:
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def record_hash(
+    seq: int,
+    kind: str,
+    record_id: str,
+    question_id: str | None,
+    forecaster: str | None,
+    recorded_at: str,
+    as_of: str | None,
+    payload: str,
+    prev_hash: str,
+) -> str:
+    body = canonical(
+        [seq, kind, record_id, question_id, forecaster, recorded_at, as_of, payload, prev_hash]
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Record:
+    seq: int
+    kind: str
+    record_id: str
+    question_id: str | None
+    forecaster: str | None
+    recorded_at: str
+    as_of: str | None
+    payload: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return json.loads(self.payload)
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {c: getattr(self, c) for c in _COLS}
+        d["payload"] = self.data
+        return d
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    n_records: int
+    head_seq: int
+    head_hash: str
+    problem: str | None = None
+    bad_seq: int | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class Journal:
+    """An append-only journal behind any SQLAlchemy URL.
+
+    >>> j = Journal("sqlite://")          # in memory
+    >>> with j.atomic():
+    ...     r = j.append("evidence", {"title": "x"})
+    >>> j.verify().ok
+    True
+    """
+
+    def __init__(
+        self, url: str, *, create: bool = True, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.url = url
+        self.clock = clock or _utcnow
+        self._check_location(url, create=create)
+        kw: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kw["connect_args"] = {"timeout": 60}
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                from sqlalchemy.pool import StaticPool
+
+                kw["poolclass"] = StaticPool
+                kw["connect_args"]["check_same_thread"] = False
+        try:
+            self.engine: Engine = create_engine(url, **kw)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise JournalError(f"journal: cannot open {url!r}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            _sqlite_immediate(self.engine)
+        self._conn: Connection | None = None
+        self._depth = 0
+        self._head: tuple[int, str] | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._ensure_schema(create=create)
+
+    # ------------------------------------------------------------------ set-up
+    @staticmethod
+    def _check_location(url: str, *, create: bool) -> None:
+        if not url.startswith("sqlite") or url in ("sqlite://", "sqlite:///:memory:"):
+            return
+        path = Path(url.split("///", 1)[-1].split("?", 1)[0])
+        if path.exists():
+            if not os.access(path, os.R_OK):
+                raise JournalError(f"journal: {str(path)!r} is not readable")
+            return
+        if not create:
+            raise JournalError(f"journal: {str(path)!r} does not exist; run `forecast init` first")
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.exists():
+            raise JournalError(f"journal: folder {str(parent)!r} does not exist")
+        if not os.access(parent, os.W_OK):
+            raise JournalError(
+                f"journal: folder {str(parent)!r} is not writable; choose another --db path"
+            )
+
+    def _check_writable(self) -> None:
+        if self.engine.dialect.name != "sqlite":
+            return
+        db = self.engine.url.database
+        if not db or db == ":memory:":
+            return
+        path = Path(db)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise JournalError(f"journal: {str(path)!r} is not writable; nothing was recorded")
+        if not os.access(path.parent if str(path.parent) else Path("."), os.W_OK):
+            raise JournalError(
+                f"journal: folder of {str(path)!r} is not writable; nothing was recorded"
+            )
+
+    def _ensure_schema(self, *, create: bool) -> None:
+        try:
+            with self.engine.connect() as conn:
+                pending = schema.pending_migrations(conn)
+            if pending:
+                self._check_writable()
+                with self.engine.connect() as conn:
+                    conn.info["forecast_write"] = True
+                    try:
+                        with conn.begin():
+                            schema.apply_migrations(conn)
+                    finally:
+                        conn.info.pop("forecast_write", None)
+        except SQLAlchemyError as exc:
+            raise JournalError(f"journal: cannot open {self.url!r}: {_short(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------ transactions
+    @contextmanager
+    def atomic(self) -> Iterator[Journal]:
+        """A write transaction that holds the chain head; nests with savepoints."""
+        if self._conn is not None:
+            self._flush()
+            head = self._head
+            sp = self._conn.begin_nested()
+            self._depth += 1
+            try:
+                yield self
+                self._flush()
+            except BaseException:
+                self._pending.clear()
+                sp.rollback()
+                self._head = head
+                raise
+            else:
+                sp.commit()
+            finally:
+                self._depth -= 1
+            return
+        self._check_writable()
+        for attempt in range(50):
+            try:
+                conn = self.engine.connect()
+                conn.info["forecast_write"] = True
+                try:
+                    conn.begin()
+                except BaseException:
+                    conn.info.pop("forecast_write", None)
+                    conn.close()
+                    raise
+                if self.engine.dialect.name == "postgresql":
+                    conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+                break
+            except OperationalError as exc:
+                if "locked" in str(exc).lower() and attempt < 49:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise JournalError(
+                    f"journal: cannot write to {self.url!r}: {_short(exc)}"
+                ) from None
+        self._conn = conn
+        try:
+            row = conn.execute(
+                select(schema.records.c.seq, schema.records.c.hash)
+                .order_by(schema.records.c.seq.desc())
+                .limit(1)
+            ).first()
+            self._head = (row[0], row[1]) if row else (0, GENESIS)
+            yield self
+            self._flush()
+            conn.commit()
+        except BaseException:
+            self._pending.clear()
+            try:
+                conn.rollback()
+            except SQLAlchemyError:
+                pass
+            raise
+        finally:
+            self._conn = None
+            self._head = None
+            conn.info.pop("forecast_write", None)
+            conn.close()
+
+    def _flush(self) -> None:
+        if not self._pending or self._conn is None:
+            return
+        rows, self._pending = self._pending, []
+        try:
+            self._conn.execute(insert(schema.records), rows)
+        except IntegrityError as exc:
+            raise JournalError(
+                f"journal: another writer appended at the same time or a record id repeats: {_short(exc)}"
+            ) from None
+        except DBAPIError as exc:
+            raise JournalError(f"journal: cannot write to {self.url!r}: {_short(exc)}") from None
+
+    # ------------------------------------------------------------------ append
+    def new_id(self, kind: str) -> str:
+        return f"{_PREFIX[kind]}-{uuid.uuid4().hex[:16]}"
+
+    def append(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        question_id: str | None = None,
+        forecaster: str | None = None,
+        as_of: datetime | None = None,
+        record_id: str | None = None,
+    ) -> Record:
+        """Append one record (inside :meth:`atomic`, or in a transaction of its own)."""
+        if kind not in KINDS:
+            raise JournalError(f"kind: {kind!r} is not a record kind; allowed: {', '.join(KINDS)}")
+        if self._conn is None:
+            with self.atomic():
+                return self.append(
+                    kind,
+                    payload,
+                    question_id=question_id,
+                    forecaster=forecaster,
+                    as_of=as_of,
+                    record_id=record_id,
+                )
+        assert self._head is not None
+        seq, prev = self._head[0] + 1, self._head[1]
+        rid = record_id or self.new_id(kind)
+        recorded_at = _iso(self.clock())
+        as_of_s = _iso(as_of) if as_of is not None else None
+        body = canonical(payload)
+        h = record_hash(seq, kind, rid, question_id, forecaster, recorded_at, as_of_s, body, prev)
+        row = dict(
+            seq=seq,
+            kind=kind,
+            record_id=rid,
+            question_id=question_id,
+            forecaster=forecaster,
+            recorded_at=recorded_at,
+            as_of=as_of_s,
+            payload=body,
+            prev_hash=prev,
+            hash=h,
+        )
+        self._pending.append(row)
+        if len(self._pending) >= 2000:
+            self._flush()
+        self._head = (seq, h)
+        return Record(**row)
+
+    # ------------------------------------------------------------------- reads
+    @contextmanager
+    def _reader(self) -> Iterator[Connection]:
+        if self._conn is not None:
+            self._flush()
+            yield self._conn
+            return
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise JournalError(f"journal: cannot read {self.url!r}: {_short(exc)}") from None
+
+    def records(
+        self,
+        *,
+        kinds: tuple[str, ...] | None = None,
+        question_id: str | None = None,
+        forecaster: str | None = None,
+    ) -> list[Record]:
+        r = schema.records
+        q = select(*[r.c[c] for c in _COLS]).order_by(r.c.seq)
+        if kinds:
+            q = q.where(r.c.kind.in_(kinds))
+        if question_id is not None:
+            q = q.where(r.c.question_id == question_id)
+        if forecaster is not None:
+            q = q.where(r.c.forecaster == forecaster)
+        with self._reader() as conn:
+            return [Record(*row) for row in conn.execute(q)]
+
+    def get(self, record_id: str) -> Record | None:
+        r = schema.records
+        with self._reader() as conn:
+            row = conn.execute(
+                select(*[r.c[c] for c in _COLS]).where(r.c.record_id == record_id)
+            ).first()
+        return Record(*row) if row else None
+
+    def existing_ids(self, ids: list[str]) -> set[str]:
+        r = schema.records
+        out: set[str] = set()
+        with self._reader() as conn:
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                out.update(
+                    conn.execute(select(r.c.record_id).where(r.c.record_id.in_(chunk))).scalars()
+                )
+        return out
+
+    def __len__(self) -> int:
+        return self.head()[0]
+
+    def head(self) -> tuple[int, str]:
+        if self._head is not None:
+            return self._head
+        r = schema.records
+        with self._reader() as conn:
+            row = conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc()).limit(1)).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    # ------------------------------------------------------------------ verify
+    def verify(self, *, expect_head: str | None = None) -> VerifyResult:
+        """Check the whole chain; report the first record that was edited, inserted or deleted."""
+        r = schema.records
+        q = select(*[r.c[c] for c in _COLS]).order_by(r.c.seq)
+        n = 0
+        prev_hash, prev_seq = GENESIS, 0
+        seen_ids: set[str] = set()
+
+        def bad(seq: int, msg: str) -> VerifyResult:
+            return VerifyResult(False, n, prev_seq, prev_hash, msg, seq)
+
+        with self._reader() as conn:
+            for row in conn.execute(q):
+                seq, kind, rid, qid, who, rec_at, as_of, payload, prev, h = row
+                n += 1
+                label = f"record {seq} ({kind} {rid})"
+                if seq != prev_seq + 1:
+                    if seq > prev_seq + 1:
+                        missing = (
+                            f"{prev_seq + 1}"
+                            if seq == prev_seq + 2
+                            else f"{prev_seq + 1}–{seq - 1}"
+                        )
+                        return bad(
+                            seq,
+                            f"record {missing} was deleted: the chain jumps from {prev_seq} to {seq}",
+                        )
+                    return bad(
+                        seq, f"{label} was inserted: its sequence number repeats or goes backwards"
+                    )
+                recomputed = record_hash(seq, kind, rid, qid, who, rec_at, as_of, payload, prev)
+                if prev != prev_hash:
+                    if recomputed == h:
+                        return bad(
+                            seq,
+                            f"{label} was inserted, or the record before it deleted or edited: "
+                            "it does not chain to the record before it",
+                        )
+                    return bad(
+                        seq,
+                        f"{label} was edited or inserted: it matches neither its own hash "
+                        "nor the record before it",
+                    )
+                if recomputed != h:
+                    return bad(seq, f"{label} was edited: its content no longer matches its hash")
+                if rid in seen_ids:
+                    return bad(seq, f"{label} was inserted: its record id repeats an earlier one")
+                seen_ids.add(rid)
+                prev_hash, prev_seq = h, seq
+        if expect_head is not None:
+            want_seq, _, want_hash = expect_head.partition(":")
+            if not want_hash:
+                want_seq, want_hash = "", want_seq
+            if want_seq and int(want_seq) > prev_seq:
+                return VerifyResult(
+                    False,
+                    n,
+                    prev_seq,
+                    prev_hash,
+                    f"records {prev_seq + 1}–{want_seq} were deleted from the end",
+                    prev_seq + 1,
+                )
+            if want_seq and int(want_seq) == prev_seq and want_hash != prev_hash:
+                return VerifyResult(
+                    False,
+                    n,
+                    prev_seq,
+                    prev_hash,
+                    f"record {prev_seq} does not match the expected head hash",
+                    prev_seq,
+                )
+        return VerifyResult(True, n, prev_seq, prev_hash)
+
+    def require_valid(self) -> VerifyResult:
+        res = self.verify()
+        if not res.ok:
+            raise ChainError(f"journal: {res.problem}")
+        return res
+
+
+def _short(exc: BaseException) -> str:
+    msg = str(getattr(exc, "orig", None) or exc)
+    return msg.splitlines()[0][:300]
+
+
+def _sqlite_immediate(engine: Engine) -> None:
+    """Make pysqlite emit BEGIN IMMEDIATE, so a writer takes the lock before reading the head."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("forecast_write") else "BEGIN")
