@@ -36,6 +36,7 @@ from .errors import (
     ResolutionError,
     UnknownQuestionError,
 )
+from .evidence import EVIDENCE_KINDS, check_evidence_data
 from .journal import Journal, Record
 from .questions import Question, Registry, load_registry, parse_datetime
 from .values import parse_forecast_value, parse_outcome
@@ -45,15 +46,6 @@ __all__ = ["BACKFILL_AFTER", "Workspace", "find_workspace"]
 CONFIG_NAME = "forecast.toml"
 #: a forecast whose as_of is more than this before recorded_at is flagged as back-filled
 BACKFILL_AFTER = timedelta(days=1)
-EVIDENCE_KINDS = (
-    "note",
-    "likelihood_ratio",
-    "hazard_ratio",
-    "event",
-    "count",
-    "report",
-    "likelihoods",
-)
 
 _DEFAULT_TOML = """\
 # Workspace of the forecasting toolkit; see `forecast --help`.
@@ -406,10 +398,7 @@ class Workspace:
         """Record a dated news item.  ``check`` may validate it against each question's model."""
         if not title or not title.strip():
             raise InvalidEvidenceError("title: an evidence item needs a title")
-        if kind not in EVIDENCE_KINDS:
-            raise InvalidEvidenceError(
-                f"kind: {kind!r} is not allowed; allowed: {', '.join(EVIDENCE_KINDS)}"
-            )
+        check_evidence_data(kind, data or {})
         try:
             when = parse_datetime(observed_at, field="observed_at")
         except QuestionError as exc:
