@@ -147,8 +147,20 @@ def _fit(ws: Workspace, q: Question, model: Any, at: datetime) -> Path | None:
 
 
 def _clip(value: dict[str, Any]) -> dict[str, Any]:
+    """Make a model's output recordable: binary p inside [CLIP, 1 - CLIP], multiple-choice
+    probabilities renormalised, tied quantiles of a discrete predictive nudged apart."""
+    from .probability import strictly_increasing
+
     if "p" in value:
         return {**value, "p": min(max(float(value["p"]), CLIP), 1 - CLIP)}
+    if "probs" in value:
+        tot = sum(float(x) for x in value["probs"])
+        return {"probs": [float(x) / tot for x in value["probs"]]}
+    if "quantiles" in value:
+        q = value["quantiles"]
+        return {
+            "quantiles": {"levels": list(q["levels"]), "values": strictly_increasing(q["values"])}
+        }
     return value
 
 

@@ -188,6 +188,19 @@ def expit(x):  # type: ignore[no-untyped-def]
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def strictly_increasing(values) -> list[float]:  # type: ignore[no-untyped-def]
+    """Nudge tied quantile values (a discrete predictive has them) up by a tiny step, so
+    the quantile set is strictly increasing as the journal requires."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    step = max(1e-6, 1e-9 * float(np.max(np.abs(v))) if v.size else 1e-6)
+    out: list[float] = []
+    for x in v:
+        out.append(float(x) if not out else float(max(x, out[-1] + step)))
+    return out
+
+
 class QuantileDistribution:
     """A distribution known only by a few quantiles.
 

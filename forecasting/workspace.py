@@ -287,9 +287,12 @@ class Workspace:
             )
         res = self.resolution_of(q.id)
         if res is not None and strict:
-            raise InvalidForecastError(
-                f"question: {q.id} is already resolved ({res.record_id}); no new forecasts"
-            )
+            resolved_at = datetime.fromisoformat(res.as_of or res.recorded_at)
+            if when >= resolved_at:
+                raise InvalidForecastError(
+                    f"question: {q.id} was resolved at {resolved_at.isoformat()} ({res.record_id}); "
+                    "a forecast must be dated before that (use --as-of for a back-filled one)"
+                )
         ev = [str(e) for e in evidence]
         if ev:
             known = self.journal.existing_ids(ev)

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "report": "report_cmd:report",
     "import": "import_cmd:import_cmd",
     "aggregate": "aggregate_cmd:aggregate",
+    "doc-forecast": "doc_cmd:doc_forecast",
     "demo": "demo_cmd:demo",
 }
 

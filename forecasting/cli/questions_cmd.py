@@ -12,7 +12,12 @@ from ._common import emit, open_workspace, output_options
 
 @click.group()
 def questions() -> None:
-    """Question files: validate, list and show them."""
+    """Question files: validate, list and show them.
+
+    \b
+    Example:
+      forecast questions validate && forecast questions list --status open
+    """
 
 
 @questions.command()

@@ -1,0 +1,249 @@
+"""Time-averaged scores per forecaster and question (GJP and Metaculus conventions).
+
+Time is continuous: every timestamp becomes fractional days since the epoch and a
+forecast counts for exactly as long as it stands.  When forecasts are made at midnight
+this equals GJP's day-by-day carrying forward.
+
+Windows, per question:
+
+- ``end = min(close_at, resolved_at)`` (whichever is known): a question that resolves
+  early ends at its resolution, one that resolves late ends at its close.
+- A forecast counts from ``max(as_of, open_at)``; forecasts with ``as_of ≥ end`` are
+  ignored (they are also not counted in ``n_forecasts``).  Of several forecasts standing
+  from the same moment, the last (by ``as_of``, then ``seq``, then row order) wins.
+- Each forecast stands until the forecaster's next forecast or ``end``.
+
+Conventions (``S`` = per-forecast score, ``d`` = days it stood):
+
+- ``"gjp"``: ``Σ S·d / (end − first)`` — the average over the days the forecaster had a
+  forecast, from the first forecast to ``end``.
+- ``"metaculus"``: ``Σ S·d / (end − open_at)`` — the average over the question's whole
+  (possibly truncated) lifetime, the days before the first forecast counting 0; this is
+  the GJP value × ``coverage``.  ``open_at`` missing: the question's earliest forecast by
+  anyone.  Zero for uncovered time suits the reward scores (``baseline``, ``spherical``);
+  for losses it rewards late entry, so read it together with ``coverage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from forecasting.errors import InvalidForecastError
+from forecasting.scoring.frame import (
+    SCORE_COLUMNS,
+    require_columns,
+    score_forecasts,
+    scored_mask,
+    to_days,
+)
+
+__all__ = ["time_averaged_scores"]
+
+_NEEDED = (
+    "question_id",
+    "forecaster",
+    "as_of",
+    "question_type",
+    "open_at",
+    "close_at",
+    "resolved",
+    "annulled",
+    "outcome",
+    "resolved_at",
+)
+_CONVENTIONS = ("gjp", "metaculus")
+
+
+def _check(frame: pd.DataFrame, convention: str, scores: Sequence[str]) -> tuple[str, ...]:
+    if convention not in _CONVENTIONS:
+        raise InvalidForecastError(
+            f"convention must be one of {list(_CONVENTIONS)}; got {convention!r}"
+        )
+    names = (scores,) if isinstance(scores, str) else tuple(scores)
+    bad = [s for s in names if s not in SCORE_COLUMNS]
+    if bad or not names:
+        raise InvalidForecastError(
+            f"scores must be a non-empty subset of {list(SCORE_COLUMNS)}; got {list(names)}"
+        )
+    require_columns(frame, _NEEDED)
+    return names
+
+
+def _scored(frame: pd.DataFrame, names: tuple[str, ...], log_clip: float | None) -> pd.DataFrame:
+    """Resolved rows with their per-forecast scores (computed unless already present)."""
+    sub = frame.loc[scored_mask(frame)]
+    if log_clip is None and all(c in sub.columns for c in names):
+        return sub
+    return score_forecasts(sub, log_clip=log_clip)
+
+
+def _result_columns(names: tuple[str, ...]) -> list[str]:
+    head = [
+        "question_id",
+        "forecaster",
+        "question_type",
+        "n_forecasts",
+        "start_at",
+        "end_at",
+        "days_covered",
+        "lifetime_days",
+        "coverage",
+    ]
+    return head + [f"{s}_{k}" for s in names for k in ("mean", "time_avg")]
+
+
+def time_averaged_scores(
+    frame: pd.DataFrame,
+    *,
+    convention: Literal["gjp", "metaculus"] = "gjp",
+    scores: Sequence[str] = ("brier", "log"),
+    log_clip: float | None = None,
+) -> pd.DataFrame:
+    """One row per (question_id, forecaster) with time-averaged scores.
+
+    ``frame`` is a forecasts frame (docs/design.md); only resolved, not annulled
+    questions count.  ``scores`` name columns of :func:`score_forecasts` (used from
+    ``frame`` if present, else computed, with ``log_clip``).  Columns of the result:
+    ``question_id, forecaster, question_type, n_forecasts, start_at`` (when the first
+    counted forecast starts to stand), ``end_at, days_covered`` (``end − start``),
+    ``lifetime_days`` (``end − open_at``), ``coverage`` (their ratio), and per score
+    ``<score>_mean`` (plain mean over the counted forecasts) and ``<score>_time_avg``
+    (by ``convention``, see the module docstring).  Sorted by question, then forecaster.
+    """
+    names = _check(frame, convention, scores)
+    sub = _scored(frame, names, log_clip)
+    if sub.empty:
+        return pd.DataFrame(columns=_result_columns(names))
+
+    as_of = to_days(sub["as_of"])
+    open_ = to_days(sub["open_at"])
+    end = np.fmin(to_days(sub["close_at"]), to_days(sub["resolved_at"]))
+    if np.isnan(end).any():
+        q = sub["question_id"].to_numpy(object)[np.isnan(end)][0]
+        raise InvalidForecastError(f"question {q!r} has neither close_at nor resolved_at")
+    qcode, quniq = pd.factorize(sub["question_id"], sort=True)
+    if np.isnan(open_).any():  # lifetime starts at the question's first forecast
+        first_any = np.full(quniq.size, np.inf)
+        np.minimum.at(first_any, qcode, as_of)
+        open_ = np.where(np.isnan(open_), first_any[qcode], open_)
+
+    keep = as_of < end
+    if not keep.any():
+        return pd.DataFrame(columns=_result_columns(names))
+    idx = np.flatnonzero(keep)
+    fcode, _ = pd.factorize(sub["forecaster"], sort=True)
+    t = np.maximum(as_of, open_)
+    seq = sub["seq"].to_numpy(np.float64) if "seq" in sub.columns else np.zeros(len(sub))
+    order = idx[np.lexsort((idx, seq[idx], as_of[idx], t[idx], fcode[idx], qcode[idx]))]
+
+    q, f, ts, e, o = qcode[order], fcode[order], t[order], end[order], open_[order]
+    new = np.r_[True, (q[1:] != q[:-1]) | (f[1:] != f[:-1])]
+    starts = np.flatnonzero(new)
+    last = np.r_[starts[1:] - 1, q.size - 1]
+    nxt = np.r_[ts[1:], np.nan]
+    nxt[last] = e[last]
+    dur = nxt - ts
+    n = np.diff(np.r_[starts, q.size])
+    covered = e[starts] - ts[starts]
+    lifetime = e[starts] - o[starts]
+    if (lifetime <= 0).any():
+        bad = quniq[q[starts][lifetime <= 0][0]]
+        raise InvalidForecastError(f"question {bad!r} ends before it opens (open_at ≥ end)")
+    denom = covered if convention == "gjp" else lifetime
+
+    rows = order[starts]
+    opened_ts = pd.to_datetime(sub["open_at"], utc=True)
+    close_ts = pd.to_datetime(sub["close_at"], utc=True)
+    resolved_ts = pd.to_datetime(sub["resolved_at"], utc=True)
+    end_ts = close_ts.where(close_ts.notna() & ~(resolved_ts < close_ts), resolved_ts)
+    start_ts = pd.to_datetime(sub["as_of"], utc=True).where(as_of >= open_, opened_ts)
+
+    def take(column: pd.Series) -> pd.Series:
+        return column.iloc[rows].reset_index(drop=True)
+
+    result = {
+        "question_id": take(sub["question_id"]),
+        "forecaster": take(sub["forecaster"]),
+        "question_type": take(sub["question_type"]),
+        "n_forecasts": n,
+        "start_at": take(start_ts),
+        "end_at": take(end_ts),
+        "days_covered": covered,
+        "lifetime_days": lifetime,
+        "coverage": covered / lifetime,
+    }
+    for name in names:
+        s = sub[name].to_numpy(np.float64)[order]
+        with np.errstate(invalid="ignore"):
+            weighted = np.where(dur > 0, s * dur, 0.0)
+        result[f"{name}_mean"] = np.add.reduceat(s, starts) / n
+        result[f"{name}_time_avg"] = np.add.reduceat(weighted, starts) / denom
+    return pd.DataFrame(result, columns=_result_columns(names))
+
+
+def _time_averaged_scores_loop(
+    frame: pd.DataFrame,
+    *,
+    convention: str = "gjp",
+    scores: Sequence[str] = ("brier", "log"),
+    log_clip: float | None = None,
+) -> pd.DataFrame:
+    """Slow reference for :func:`time_averaged_scores`: a plain loop over groups."""
+    names = _check(frame, convention, scores)
+    sub = _scored(frame, names, log_clip).reset_index(drop=True)
+    day = pd.Timedelta(days=1)
+    out = []
+    first_any: dict[object, pd.Timestamp] = {}
+    for i in range(len(sub)):
+        r = sub.iloc[i]
+        a = pd.Timestamp(r["as_of"])
+        if r["question_id"] not in first_any or a < first_any[r["question_id"]]:
+            first_any[r["question_id"]] = a
+    groups: dict[tuple, list[int]] = {}
+    for i in range(len(sub)):
+        groups.setdefault((sub.at[i, "question_id"], sub.at[i, "forecaster"]), []).append(i)
+    for (qid, who), members in sorted(groups.items()):
+        r0 = sub.iloc[members[0]]
+        ends = [pd.Timestamp(x) for x in (r0["close_at"], r0["resolved_at"]) if pd.notna(x)]
+        end = min(ends)
+        opened = pd.Timestamp(r0["open_at"]) if pd.notna(r0["open_at"]) else first_any[qid]
+        items = []
+        for i in members:
+            r = sub.iloc[i]
+            a = pd.Timestamp(r["as_of"])
+            if a >= end:
+                continue
+            seq = r["seq"] if "seq" in sub.columns else 0
+            items.append((max(a, opened), a, seq, i))
+        if not items:
+            continue
+        items.sort()
+        row = {
+            "question_id": qid,
+            "forecaster": who,
+            "question_type": r0["question_type"],
+            "n_forecasts": len(items),
+            "start_at": items[0][0],
+            "end_at": end,
+            "days_covered": (end - items[0][0]) / day,
+            "lifetime_days": (end - opened) / day,
+        }
+        row["coverage"] = row["days_covered"] / row["lifetime_days"]
+        for name in names:
+            total = 0.0
+            values = []
+            for k, (start, _, _, i) in enumerate(items):
+                stop = items[k + 1][0] if k + 1 < len(items) else end
+                score = float(sub.at[i, name])
+                values.append(score)
+                if stop > start:
+                    total += score * ((stop - start) / day)
+            span = row["days_covered"] if convention == "gjp" else row["lifetime_days"]
+            row[f"{name}_mean"] = sum(values) / len(values)
+            row[f"{name}_time_avg"] = total / span
+        out.append(row)
+    return pd.DataFrame(out, columns=_result_columns(names))
