@@ -146,7 +146,7 @@ def _fit(ws: Workspace, q: Question, model: Any, at: datetime) -> Path | None:
     return path
 
 
-def _clip(value: dict[str, Any]) -> dict[str, Any]:
+def recordable_value(value: dict[str, Any]) -> dict[str, Any]:
     """Make a model's output recordable: binary p inside [CLIP, 1 - CLIP], multiple-choice
     probabilities renormalised, tied quantiles of a discrete predictive nudged apart."""
     from .probability import strictly_increasing
@@ -211,7 +211,7 @@ def run_model(
         )
         run.record = ws.predict(
             q.id,
-            _clip(value),
+            recordable_value(value),
             analyst=run.forecaster,
             as_of=as_of,
             rationale=rationale,
