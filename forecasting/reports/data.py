@@ -155,6 +155,17 @@ def assemble(
         "n_questions": int(frame["question_id"].nunique()) if len(frame) else 0,
         "n_forecasters": int(frame["forecaster"].nunique()) if len(frame) else 0,
         "messages": [],
+        "resolved_questions": 0,
+        "annulled_questions": 0,
+        "open_questions": 0,
+        "by_type": {},
+        "summary": [],
+        "reliability": {},
+        "by_tag": [],
+        "numeric": {"n_questions": 0, "forecasters": []},
+        "backfilled": {"n": 0, "rows": []},
+        "documents": [],
+        "trajectories": [],
     }
     if frame.empty:
         data["messages"].append(

@@ -1,0 +1,121 @@
+"""The calibration report: empty and partial journals, a hand-checked figure, escaping, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from forecasting.errors import ReportError
+from forecasting.reports import build_report
+from forecasting.reports.render import SECTIONS
+
+
+def _sections_present(html: str) -> list[str]:
+    return [sid for sid, _ in SECTIONS if f'id="{sid}"' in html]
+
+
+def test_report_on_an_empty_journal(workspace, tmp_path: Path) -> None:
+    paths = build_report(workspace, out=tmp_path / "r")
+    html = paths.html.read_text()
+    assert "nothing to score yet" in html
+    assert _sections_present(html) == [sid for sid, _ in SECTIONS]
+    data = json.loads(paths.json.read_text())
+    assert data["n_forecasts"] == 0 and data["resolved_questions"] == 0
+    assert "nothing to score yet" in paths.markdown.read_text()
+
+
+def test_report_on_a_single_unresolved_forecast(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", "70%", analyst="alice")
+    paths = build_report(workspace, out=tmp_path / "r")
+    data = json.loads(paths.json.read_text())
+    assert data["n_forecasts"] == 1
+    assert any("None of the 1 question(s) has resolved yet" in m for m in data["messages"])
+    assert data["summary"] == []
+    html = paths.html.read_text()
+    assert "has resolved yet" in html
+    assert len(data["trajectories"]) == 1
+
+
+def test_report_on_unresolved_questions_only(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.4, analyst="alice")
+    workspace.predict("bin", 0.6, analyst="bob")
+    workspace.predict("mc", "A=0.2,B=0.5,C=0.3", analyst="alice")
+    workspace.predict("num", "0.1=10,0.5=20,0.9=40", analyst="bob")
+    data = build_report(workspace, out=tmp_path / "r").data
+    assert data["resolved_questions"] == 0
+    assert any("has resolved yet" in m for m in data["messages"])
+
+
+def test_single_resolved_forecast_scores_by_hand(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.8, analyst="alice")
+    workspace.resolve("bin", "no", source="https://example.org/outcome")
+    data = build_report(workspace, out=tmp_path / "r").data
+    (row,) = data["summary"]
+    assert row["forecaster"] == "alice"
+    assert row["brier_mean"] == pytest.approx(0.64)
+    assert row["brier_time_avg"] == pytest.approx(0.64)
+    assert row["log_mean"] == pytest.approx(-__import__("math").log(0.2))
+    assert row["caution"] and "1 resolved question" in row["caution"]
+    # base rate 0.2 in the question file: skill = 1 - 0.64 / (0.2 - 0)^2
+    assert row["skill_vs_base_rate"] == pytest.approx(1 - 0.64 / 0.04)
+
+
+def test_user_text_is_escaped(tmp_path: Path, make_collection, question_yaml) -> None:
+    from forecasting import Workspace
+
+    payload = '<script>alert("x")</script>'
+    qy = question_yaml["bin"].replace('title: "Question bin?"', f"title: '{payload} title'")
+    src = make_collection(tmp_path / "src" / "evil", {"bin": qy})
+    ws = Workspace.init(tmp_path / "ws", analyst="alice", questions=[src])
+    ev = ws.add_evidence(
+        f"{payload} evidence",
+        source="https://example.org",
+        observed_at="2024-01-01",
+        question_ids=["bin"],
+    )
+    ws.predict(
+        "bin", 0.3, analyst="alice", rationale=f"{payload} rationale", evidence=[ev.record_id]
+    )
+    ws.predict("bin", 0.6, analyst=f"{payload}")
+    ws.resolve("bin", "yes", source="https://example.org")
+    paths = build_report(ws, out=tmp_path / "r")
+    html = paths.html.read_text()
+    assert "<script" not in html.lower()
+    assert "&lt;script&gt;" in html
+    assert not re.search(r"<[^>]*\son[a-z]+\s*=", html, flags=re.IGNORECASE)  # no event handlers
+    assert "javascript:" not in html.lower()
+
+
+def test_report_cli_writes_three_files(workspace, forecast, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.8, analyst="alice")
+    workspace.resolve("bin", "yes", source="https://example.org")
+    out = tmp_path / "rep"
+    res = forecast("-w", str(workspace.root), "report", "--out", str(out), "--no-progress")
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} >= {"report.html", "report.md", "report.json"}
+    assert "report written" in res.stdout
+
+
+def test_report_unknown_analyst_is_refused(workspace, forecast, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.8, analyst="alice")
+    with pytest.raises(ReportError, match="'nobody' has no forecasts"):
+        build_report(workspace, out=tmp_path / "r", analyst="nobody")
+    res = forecast(
+        "-w", str(workspace.root), "report", "--analyst", "nobody", "--out", str(tmp_path / "r2")
+    )
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output and "nobody" in res.stderr
+
+
+def test_filters_by_tag_and_since(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.8, analyst="alice")
+    workspace.predict("mc", [0.2, 0.3, 0.5], analyst="alice")
+    data = build_report(workspace, out=tmp_path / "r", tag="no-such-tag").data
+    assert data["n_forecasts"] == 0
+    data = build_report(workspace, out=tmp_path / "r", since="2098-01-01").data
+    assert data["n_forecasts"] == 0
+    data = build_report(workspace, out=tmp_path / "r", tag="t1").data
+    assert data["n_forecasts"] == 2
