@@ -1,0 +1,417 @@
+"""Quantity model for "What is the true number?" (measurement error on the log scale, PyMC).
+
+Let ``θ`` be the true value.  Prior ``log θ ~ Normal(log prior_median, s₀)`` with
+``s₀ = (log high − log low) / (2·1.645)`` from ``prior_range`` (a 90 % interval).  Each source
+``s`` has a bias ``b_s ~ Normal(bias_mu_s, bias_sd_s)`` and a noise scale
+``σ_s = sqrt(σ_floor² + τ_s²)``, ``τ_s ~ HalfNormal(noise_sd_s)`` (``σ_floor`` =
+:attr:`QuantityModel.noise_floor` = 0.05: no source is exact, and the floor removes the
+funnel that a source with a single report otherwise creates).  A report by ``s`` on the log
+scale ``y ~ Normal(log θ + b_s, σ_s)``:
+
+* a point ``{"value": v}``: density of ``log v``;
+* a range ``{"low": l, "high": h}``: interval-censored, ``log(Φ(z_h) − Φ(z_l))``;
+* "up to" ``{"high": h}``: censored above, ``log Φ(z_h)``;
+* "at least" ``{"low": l}``: censored below, ``log(1 − Φ(z_l))``.
+
+Source priors come, from highest precedence: the question's ``params.sources``, a shared
+:class:`SourcePriors` registry, then the defaults (bias_mu 0, bias_sd 0.2, noise_sd 0.2).
+The forecast is the posterior of ``θ``: numeric questions get quantiles.  With no report the
+posterior is the prior (log-normal, closed form, no sampling).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Hashable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+import numpy as np
+
+from forecasting.errors import InvalidEvidenceError, ModelError
+from forecasting.models._base import (
+    NUMERIC_LEVELS,
+    Evidence,
+    finite_number,
+    quantile_value,
+)
+from forecasting.models._pymc_base import PyMCQuestionModel
+
+__all__ = ["QuantityModel", "SourcePriors"]
+
+Z90 = 1.6448536269514722
+OPEN_BOUND = 50.0  # log-scale stand-in for ±inf: |z| ≥ 50/σ_floor, far past any report
+DEFAULT_SOURCE_PRIOR = {"bias_mu": 0.0, "bias_sd": 0.2, "noise_sd": 0.2}
+
+
+def _check_source_prior(name: str, prior: Mapping[str, Any], what: str) -> dict[str, float]:
+    unknown = sorted(set(prior) - set(DEFAULT_SOURCE_PRIOR))
+    if unknown:
+        raise ModelError(
+            f"{what}[{name!r}] has unknown keys {unknown}; allowed: {sorted(DEFAULT_SOURCE_PRIOR)}"
+        )
+    out = {}
+    for key in DEFAULT_SOURCE_PRIOR:
+        if key not in prior:
+            continue
+        try:
+            x = float(prior[key])
+        except (TypeError, ValueError):
+            raise ModelError(f"{what}[{name!r}].{key}={prior[key]!r} is not a number") from None
+        if not math.isfinite(x) or (key != "bias_mu" and x <= 0):
+            raise ModelError(
+                f"{what}[{name!r}].{key}={prior[key]!r} is not allowed; "
+                + ("it must be finite" if key == "bias_mu" else "it must be > 0")
+            )
+        out[key] = x
+    return out
+
+
+class SourcePriors:
+    """A registry of per-source reliability priors shared across questions.
+
+    Each source has ``bias_mu`` and ``bias_sd`` (log-scale bias ``b ~ Normal(mu, sd)``) and
+    ``noise_sd`` (the HalfNormal scale of its noise); unknown sources get ``default``.
+    :meth:`update_from_model` carries a fitted model's posterior over to later questions.
+    """
+
+    def __init__(
+        self,
+        sources: Mapping[str, Mapping[str, float]] | None = None,
+        *,
+        default: Mapping[str, float] | None = None,
+    ) -> None:
+        self.default = {
+            **DEFAULT_SOURCE_PRIOR,
+            **_check_source_prior("*", default or {}, "default"),
+        }
+        self._sources: dict[str, dict[str, float]] = {}
+        for name, prior in (sources or {}).items():
+            self.set(name, **prior)
+
+    def set(self, name: str, **prior: float) -> None:
+        """Set (merge) the prior of source ``name``."""
+        checked = _check_source_prior(name, prior, "SourcePriors")
+        self._sources[str(name)] = {**self._sources.get(str(name), {}), **checked}
+
+    def get(self, name: str) -> dict[str, float]:
+        return {**self.default, **self._sources.get(name, {})}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._sources
+
+    def names(self) -> list[str]:
+        return sorted(self._sources)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"default": dict(self.default), "sources": copy.deepcopy(self._sources)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SourcePriors:
+        return cls(data.get("sources"), default=data.get("default"))
+
+    def update_from_model(self, model: QuantityModel, *, min_sd: float = 0.05) -> None:
+        """Set each source's prior to the posterior of the model's latest fit.
+
+        ``bias_mu``/``bias_sd`` become the posterior mean/sd of the bias (sd floored at
+        ``min_sd``); ``noise_sd`` the HalfNormal scale with the posterior mean of ``τ_s``.
+        """
+        post = model.source_posteriors()
+        for name, s in post.items():
+            self.set(
+                name,
+                bias_mu=s["bias_mean"],
+                bias_sd=max(s["bias_sd"], min_sd),
+                noise_sd=max(s["tau_mean"] * math.sqrt(math.pi / 2.0), min_sd),
+            )
+
+    def __repr__(self) -> str:
+        return f"SourcePriors({self._sources!r}, default={self.default!r})"
+
+
+class QuantityModel(PyMCQuestionModel):
+    """Several biased, noisy sources report a number; estimate the true value."""
+
+    name = "quantity"
+    version = "1"
+    evidence_kinds = ("report",)
+    question_types = ("numeric",)
+    levels = NUMERIC_LEVELS
+    noise_floor = 0.05
+    diagnostic_vars = ("log_theta", "bias_z", "tau_std")
+    sample_defaults: ClassVar[dict[str, Any]] = {
+        **PyMCQuestionModel.sample_defaults,
+        "target_accept": 0.95,
+    }
+
+    def __init__(
+        self,
+        params: Mapping[str, Any] | None = None,
+        *,
+        question: Mapping[str, Any],
+        justification: str | None = None,
+        source_priors: SourcePriors | None = None,
+    ) -> None:
+        self.source_priors = source_priors if source_priors is not None else SourcePriors()
+        super().__init__(params, question=question, justification=justification)
+
+    @classmethod
+    def default_params(cls) -> dict[str, Any]:
+        return {"prior_median": None, "prior_range": None, "sources": {}}
+
+    def build(self) -> None:
+        med = self._require("prior_median")
+        rng = self._require("prior_range")
+        try:
+            med = float(med)
+            low, high = (float(x) for x in rng)
+        except (TypeError, ValueError):
+            raise ModelError(
+                f"model 'quantity': params.prior_median={med!r} must be a number and "
+                f"params.prior_range={rng!r} a pair [low, high]"
+            ) from None
+        if not (0 < low < med < high) or not all(map(math.isfinite, (low, med, high))):
+            raise ModelError(
+                f"model 'quantity': need 0 < prior_range[0] < prior_median < prior_range[1]; "
+                f"got prior_range={[low, high]!r}, prior_median={med!r}"
+            )
+        self.mu0 = math.log(med)
+        self.sd0 = (math.log(high) - math.log(low)) / (2.0 * Z90)
+        sources = self.params.get("sources") or {}
+        if not isinstance(sources, Mapping):
+            raise ModelError(f"model 'quantity': params.sources={sources!r} must be a mapping")
+        self._question_sources = {
+            str(k): _check_source_prior(str(k), v or {}, "params.sources")
+            for k, v in sources.items()
+        }
+
+    def source_prior(self, name: str) -> dict[str, float]:
+        return {**self.source_priors.get(name), **self._question_sources.get(name, {})}
+
+    def config(self) -> dict[str, Any]:
+        # the priors actually used by a fit are part of its data and so of the fit hash; the
+        # config carries the registry snapshot so a changed registry changes the config hash
+        cfg = super().config()
+        cfg["source_priors"] = self.source_priors.as_dict()
+        cfg["noise_floor"] = self.noise_floor
+        return cfg
+
+    # -- evidence -------------------------------------------------------------------------------
+    def _parse_evidence(self, ev: Evidence) -> dict[str, Any]:
+        d = ev.data
+        source = d.get("source_name") or ev.source
+        if not source:
+            raise InvalidEvidenceError(
+                "report evidence: data.source_name is missing; name the source so its bias "
+                "and noise can be estimated"
+            )
+        has_value = d.get("value") is not None
+        low = d.get("low")
+        high = d.get("high")
+        if has_value and (low is not None or high is not None):
+            raise InvalidEvidenceError(
+                f"report evidence: give either data.value or data.low/high, not both (got {dict(d)!r})"
+            )
+        if has_value:
+            v = finite_number(d["value"], "report evidence: data.value", positive=True)
+            return {"source": str(source), "type": "point", "value": v}
+        if low is None and high is None:
+            raise InvalidEvidenceError(
+                "report evidence: give data.value, data.low and data.high (a range), "
+                "data.high alone ('up to') or data.low alone ('at least')"
+            )
+        lo = None if low is None else finite_number(low, "report evidence: data.low", positive=True)
+        hi = (
+            None
+            if high is None
+            else finite_number(high, "report evidence: data.high", positive=True)
+        )
+        if lo is not None and hi is not None:
+            if lo > hi:
+                raise InvalidEvidenceError(
+                    f"report evidence: range low={low!r} > high={high!r}; give low ≤ high"
+                )
+            if lo == hi:
+                return {"source": str(source), "type": "point", "value": lo}
+            return {"source": str(source), "type": "interval", "low": lo, "high": hi}
+        if hi is not None:
+            return {"source": str(source), "type": "upper", "high": hi}
+        return {"source": str(source), "type": "lower", "low": lo}
+
+    # -- PyMC -----------------------------------------------------------------------------------
+    def _sources_at(self, t: datetime) -> list[str]:
+        return sorted({e.parsed["source"] for e in self.evidence_until(t)})
+
+    @staticmethod
+    def _padded(n: int) -> int:
+        """Source slots in the compiled model: 4, 8, 16, … so new sources rarely recompile."""
+        return max(4, 1 << max(0, n - 1).bit_length())
+
+    def _structure_key(self, t: datetime) -> Hashable:
+        return (self._padded(len(self._sources_at(t))), self.noise_floor)
+
+    def _build_pymc(self, key: Hashable) -> Any:
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        n_sources, floor = key
+        with pm.Model() as model:
+            mu0 = pm.Data("mu0", 0.0)
+            sd0 = pm.Data("sd0", 1.0)
+            bias_mu = pm.Data("bias_mu", np.zeros(n_sources))
+            bias_sd = pm.Data("bias_sd", np.ones(n_sources))
+            noise_sd = pm.Data("noise_sd", np.ones(n_sources))
+            # one row per report: lower and upper log bounds (±BIG when open), is it a point?
+            lo = pm.Data("rep_lo", np.zeros(0))
+            hi = pm.Data("rep_hi", np.zeros(0))
+            src = pm.Data("rep_src", np.zeros(0, dtype="int64"))
+            is_point = pm.Data("rep_point", np.zeros(0, dtype="int64"))
+            log_theta = pm.Normal("log_theta", mu=mu0, sigma=sd0)
+            bias_z = pm.Normal("bias_z", 0.0, 1.0, shape=n_sources)
+            tau_std = pm.HalfNormal("tau_std", 1.0, shape=n_sources)
+            # no Deterministics: bias, tau and sigma are recomputed from the draws in NumPy,
+            # which keeps the compiled graph (and nutpie's compile time) small
+            sigma = pt.sqrt(floor**2 + (tau_std * noise_sd) ** 2)
+            dist = pm.Normal.dist(log_theta + bias_mu[src] + bias_sd[src] * bias_z[src], sigma[src])
+            point_ll = pm.logp(dist, lo)
+            cens_ll = pm.math.logdiffexp(pm.logcdf(dist, hi), pm.logcdf(dist, lo))
+            pm.Potential("reports_loglik", pt.sum(pt.switch(pt.eq(is_point, 1), point_ll, cens_ll)))
+        return model
+
+    def _fit_data(self, t: datetime) -> dict[str, Any]:
+        names = self._sources_at(t)
+        index = {n: i for i, n in enumerate(names)}
+        priors = [self.source_prior(n) for n in names]
+        # unused slots keep a standard prior and no reports: they only pad the structure
+        pad = {"bias_mu": 0.0, "bias_sd": 1.0, "noise_sd": 1.0}
+        priors += [pad] * (self._padded(len(names)) - len(names))
+        lo: list[float] = []
+        hi: list[float] = []
+        src: list[int] = []
+        point: list[int] = []
+        for ev in self.evidence_until(t):
+            p = ev.parsed
+            src.append(index[p["source"]])
+            point.append(int(p["type"] == "point"))
+            if p["type"] == "point":
+                # hi is unused for a point but kept finite so that gradients stay finite
+                lo.append(math.log(p["value"]))
+                hi.append(math.log(p["value"]) + 1.0)
+            else:
+                lo.append(math.log(p["low"]) if p.get("low") is not None else -OPEN_BOUND)
+                hi.append(math.log(p["high"]) if p.get("high") is not None else OPEN_BOUND)
+        return {
+            "mu0": np.asarray(self.mu0),
+            "sd0": np.asarray(self.sd0),
+            "bias_mu": np.asarray([p["bias_mu"] for p in priors], dtype=float),
+            "bias_sd": np.asarray([p["bias_sd"] for p in priors], dtype=float),
+            "noise_sd": np.asarray([p["noise_sd"] for p in priors], dtype=float),
+            "rep_lo": np.asarray(lo, dtype=float),
+            "rep_hi": np.asarray(hi, dtype=float),
+            "rep_src": np.asarray(src, dtype="int64"),
+            "rep_point": np.asarray(point, dtype="int64"),
+        }
+
+    def _source_draws(self, result: Any) -> dict[str, np.ndarray]:
+        """Draws of bias, tau and sigma per source slot (from bias_z, tau_std and the data)."""
+        data = self._fit_data(result.as_of)
+        z = self._posterior_draws(result, "bias_z")
+        tau = self._posterior_draws(result, "tau_std") * data["noise_sd"]
+        return {
+            "bias": data["bias_mu"] + data["bias_sd"] * z,
+            "tau": tau,
+            "sigma": np.sqrt(self.noise_floor**2 + tau**2),
+        }
+
+    # -- outputs ----------------------------------------------------------------------------------
+    def theta_draws(self, t: datetime) -> np.ndarray:
+        """Posterior draws of the true value given the reports known at ``t``."""
+        result = self._fit_for(self._time(t))
+        return np.exp(self._posterior_draws(result, "log_theta"))
+
+    def _clip(self, values: np.ndarray) -> np.ndarray:
+        q = self.question
+        for key, fn in (("lower", np.maximum), ("upper", np.minimum)):
+            bound = q.get(key)
+            if (
+                isinstance(bound, Mapping)
+                and bound.get("value") is not None
+                and not bound.get("open", False)
+            ):
+                values = fn(values, float(bound["value"]))
+        return values
+
+    def forecast_at(self, t: datetime) -> dict[str, Any]:
+        t = self._time(t)
+        if not self.evidence_until(t):
+            from scipy import stats
+
+            values = np.exp(stats.norm.ppf(self.levels, self.mu0, self.sd0))
+        else:
+            values = np.quantile(self.theta_draws(t), self.levels)
+        return quantile_value(self.levels, self._clip(np.asarray(values, dtype=float)))
+
+    def source_posteriors(self, t: datetime | None = None) -> dict[str, dict[str, float]]:
+        """Posterior mean/sd of each source's bias and noise (fits if needed)."""
+        as_of = self._as_of(t)
+        names = self._sources_at(as_of)
+        if not names:
+            return {}
+        draws = self._source_draws(self._fit_for(as_of))
+        bias, tau, sigma = draws["bias"], draws["tau"], draws["sigma"]
+        return {
+            n: {
+                "bias_mean": float(bias[:, i].mean()),
+                "bias_sd": float(bias[:, i].std(ddof=1)),
+                "bias_q05": float(np.quantile(bias[:, i], 0.05)),
+                "bias_q95": float(np.quantile(bias[:, i], 0.95)),
+                "tau_mean": float(tau[:, i].mean()),
+                "sigma_mean": float(sigma[:, i].mean()),
+            }
+            for i, n in enumerate(names)
+        }
+
+    def prior_predictive(self, draws: int = 4000, *, random_seed: int | None = None) -> dict:
+        """Prior draws of θ and, per known source, of the point value it would report."""
+        rng = np.random.default_rng(random_seed)
+        log_theta = rng.normal(self.mu0, self.sd0, size=draws)
+        reports = {}
+        names = sorted({e.parsed["source"] for e in self._evidence} | set(self._question_sources))
+        for n in names:
+            p = self.source_prior(n)
+            b = rng.normal(p["bias_mu"], p["bias_sd"], size=draws)
+            tau = np.abs(rng.normal(0.0, p["noise_sd"], size=draws))
+            sigma = np.sqrt(self.noise_floor**2 + tau**2)
+            reports[n] = np.exp(rng.normal(log_theta + b, sigma))
+        theta = np.exp(log_theta)
+        return {
+            "theta": theta,
+            "theta_quantiles": dict(
+                zip(self.levels, map(float, np.quantile(theta, self.levels)), strict=True)
+            ),
+            "reports": reports,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        as_of = self._as_of(None)
+        return {
+            "model": self.name,
+            "version": self.version,
+            "question_id": self.question["id"],
+            "prior": {
+                "prior_median": float(self.params["prior_median"]),
+                "prior_range": list(self.params["prior_range"]),
+                "log_mu": self.mu0,
+                "log_sd": self.sd0,
+                "noise_floor": self.noise_floor,
+                "sources": {n: self.source_prior(n) for n in self._sources_at(as_of)},
+            },
+            "posterior": {
+                "as_of": as_of,
+                "forecast": self.forecast_at(as_of),
+                "sources": self.source_posteriors(as_of),
+            },
+            "diagnostics": self.diagnostics().as_dict(),
+            "evidence": len(self._evidence),
+        }
