@@ -1,11 +1,15 @@
 """Structured forecasting and decision analysis.
 
 Register questions, record forecasts and evidence in a tamper-evident journal, resolve them,
-and score everyone with proper scoring rules.  ``import forecasting`` is cheap: PyMC, ArviZ
-and matplotlib load only when a model, or a plot, needs them.
+and score everyone with proper scoring rules.  ``import forecasting`` is cheap: the names
+below load on first use, and PyMC, ArviZ and matplotlib load only when a model, or a plot,
+needs them.
 """
 
 from __future__ import annotations
+
+import importlib as _importlib
+import typing as _typing
 
 from .errors import (
     ChainError,
@@ -21,11 +25,24 @@ from .errors import (
     ResolutionError,
     UnknownQuestionError,
 )
-from .journal import Journal, Record, VerifyResult
-from .questions import Collection, Question, Registry, load_registry
-from .workspace import Workspace
+
+if _typing.TYPE_CHECKING:
+    from .journal import Journal, Record, VerifyResult
+    from .questions import Collection, Question, Registry, load_registry
+    from .workspace import Workspace
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Journal": "journal",
+    "Record": "journal",
+    "VerifyResult": "journal",
+    "Collection": "questions",
+    "Question": "questions",
+    "Registry": "questions",
+    "load_registry": "questions",
+    "Workspace": "workspace",
+}
 
 __all__ = [
     "ChainError",
@@ -50,3 +67,15 @@ __all__ = [
     "__version__",
     "load_registry",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

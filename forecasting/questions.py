@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -201,8 +202,9 @@ class Question(_Strict):
 
         return conv(self.lower, "lower"), conv(self.upper, "upper")
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON snapshot (cached: the model is frozen)."""
         return hashlib.sha256(canonical_json(self.snapshot()).encode()).hexdigest()
 
     def snapshot(self) -> dict[str, Any]:
@@ -329,6 +331,11 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> tuple[Any, 
             Problem(display, line, "yaml", f"malformed YAML: {getattr(exc, 'problem', exc)}")
         )
         return None, None
+    if node is None:  # empty, or only comments: it would otherwise be skipped in silence
+        problems.append(
+            Problem(display, 1, "file", "is empty; it must hold one mapping (key: value)")
+        )
+        return None, None
     return data, node
 
 
@@ -338,8 +345,13 @@ def _pydantic_problems(exc: ValidationError, display: str, node: yaml.Node | Non
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         # drop union-member tags such as 'float' in loc
         loc = tuple(p for p in loc if p not in ("float", "str", "int", "bool"))
-        fld = ".".join(str(p) for p in loc) or "question"
         msg = err["msg"].removeprefix("Value error, ")
+        # a cross-field check (model validator) has no location; its message starts with
+        # the field it is about: report that field, at its line
+        if not loc and (m := re.match(r"(\w+)(: | )", msg)) and m[1] in Question.model_fields:
+            loc = (m[1],)
+            msg = msg.removeprefix(f"{m[1]}: ")
+        fld = ".".join(str(p) for p in loc) or "question"
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
         elif err["type"] == "missing":

@@ -159,24 +159,43 @@ class Workspace:
         for s in sources:
             if not s.is_dir():
                 raise ConfigError(f"questions: {str(s)!r} is not a folder of question files")
+        made_root = not root.exists()
+        qdir = root / "questions"
+        made_qdir = not qdir.exists()
         try:
             root.mkdir(parents=True, exist_ok=True)
-            qdir = root / "questions"
             qdir.mkdir(exist_ok=True)
             for s in sources:
                 shutil.copytree(s, qdir / s.name, dirs_exist_ok=True)
             (root / CONFIG_NAME).write_text(_DEFAULT_TOML.format(analyst=analyst), encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"workspace: cannot create {str(root)!r}: {exc.strerror}") from None
-        ws = cls.open(root, db=db, clock=clock)
-        _ = ws.journal  # create the journal file now
+            ws = cls.open(root, db=db, clock=clock)
+            _ = ws.journal  # create the journal file now
+        except BaseException as exc:
+            # leave nothing half-made behind: a second `forecast init` must work
+            if made_root:
+                shutil.rmtree(root, ignore_errors=True)
+            else:
+                (root / CONFIG_NAME).unlink(missing_ok=True)
+                if made_qdir:
+                    shutil.rmtree(qdir, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise ConfigError(
+                    f"workspace: cannot create {str(root)!r}: {exc.strerror}"
+                ) from None
+            raise
         return ws
 
     @property
     def journal(self) -> Journal:
         if self._journal is None:
             self._journal = Journal(self.db_url, clock=self.clock)
+            self._journal.on_rollback.append(self._forget_state)
         return self._journal
+
+    def _forget_state(self) -> None:
+        """Drop cached journal state (after a rollback it may list records never written)."""
+        self._state = None
+        self._journal_questions = None
 
     @property
     def registry(self) -> Registry:

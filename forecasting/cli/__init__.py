@@ -17,43 +17,74 @@ from ..errors import ForecastingError
 
 __all__ = ["COMMANDS", "cli", "main"]
 
-#: command name -> "module:attribute" (modules of this package)
-COMMANDS: dict[str, str] = {
-    "init": "core:init_cmd",
-    "questions": "questions_cmd:questions",
-    "predict": "core:predict",
-    "resolve": "core:resolve",
-    "retract": "core:retract",
-    "history": "core:history",
-    "export": "core:export",
-    "verify": "core:verify",
-    "evidence": "evidence_cmd:evidence",
-    "model": "model_cmd:model",
-    "update": "model_cmd:update",
-    "report": "report_cmd:report",
-    "import": "import_cmd:import_cmd",
-    "aggregate": "aggregate_cmd:aggregate",
-    "doc-forecast": "doc_cmd:doc_forecast",
-    "demo": "demo_cmd:demo",
+#: command name -> ("module:attribute", short help).  The short help is kept here so that
+#: ``forecast --help`` lists the commands without importing them; a test checks it against
+#: each command's own help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "core:init_cmd",
+        "Create a workspace: forecast.toml, a questions/ folder and an empty journal.",
+    ),
+    "questions": ("questions_cmd:questions", "Question files: validate, list and show them."),
+    "predict": ("core:predict", "Record a forecast on QUESTION."),
+    "resolve": (
+        "core:resolve",
+        "Resolve QUESTION with OUTCOME (yes/no, an option name, a number or a date).",
+    ),
+    "retract": ("core:retract", "Retract a forecast (or evidence item, or resolution)."),
+    "history": ("core:history", "Each forecaster's trajectory on QUESTION."),
+    "export": (
+        "core:export",
+        "Write the whole journal, every record with its hashes, as JSONL or CSV.",
+    ),
+    "verify": ("core:verify", "Check the journal's hash chain."),
+    "evidence": (
+        "evidence_cmd:evidence",
+        "Evidence items: dated news reports and how they bear on questions.",
+    ),
+    "model": (
+        "model_cmd:model",
+        "Bayesian question models: fit, inspect and record their forecasts.",
+    ),
+    "update": ("model_cmd:update", "Refit every open question whose evidence or clock has moved."),
+    "aggregate": (
+        "aggregate_cmd:aggregate",
+        "Pool the analysts' standing forecasts into team forecasts.",
+    ),
+    "report": (
+        "report_cmd:report",
+        "Score every resolved forecast and write a calibration report.",
+    ),
+    "import": (
+        "import_cmd:import_cmd",
+        "Import questions, forecasts and outcomes from PATH (files or folders).",
+    ),
+    "doc-forecast": (
+        "doc_cmd:doc_forecast",
+        "Record the forecast implied by the source document's wording.",
+    ),
+    "demo": (
+        "demo_cmd:demo",
+        "Run the whole loop on the Kursk question set with SIMULATED analysts.",
+    ),
 }
 
 
 class LazyGroup(click.Group):
-    """A group whose sub-commands are imported on first use."""
+    """A group whose sub-commands are imported on first use (not for ``--help``)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return [n for n in COMMANDS if self._available(n)]
-
-    @staticmethod
-    def _available(name: str) -> bool:
-        mod = COMMANDS[name].split(":")[0]
-        return importlib.util.find_spec(f"{__name__}.{mod}") is not None
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS or not self._available(name):
+        if name not in COMMANDS:
             return None
-        mod, attr = COMMANDS[name].split(":")
+        mod, attr = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
 
 
 @click.group(

@@ -43,7 +43,14 @@ def parse_report(text: str) -> dict[str, float]:
 
 @click.group()
 def evidence() -> None:
-    """Evidence items: dated news reports and how they bear on questions."""
+    """Evidence items: dated news reports and how they bear on questions.
+
+    \b
+    Examples:
+      forecast evidence add -q kursk-nk-troops-engage --title "..." --source URL \\
+          --observed-at 2024-11-20 --likelihood-ratio 3
+      forecast evidence list -q kursk-nk-troops-engage
+    """
 
 
 @evidence.command("add")

@@ -12,7 +12,16 @@ from ._common import emit, open_workspace
 
 @click.group()
 def model() -> None:
-    """Bayesian question models: fit, inspect and record their forecasts."""
+    """Bayesian question models: fit, inspect and record their forecasts.
+
+    The model of a question is named in the model: block of its file.
+
+    \b
+    Examples:
+      forecast model show kursk-nk-troops-engage
+      forecast model fit kursk-nk-troops-in-russia
+      forecast model forecast kursk-nk-troops-engage --record
+    """
 
 
 def _show_run(run: Any, *, verbose: bool) -> None:

@@ -57,7 +57,9 @@ FORECAST_COLUMNS = [
 
 
 def _ts(values: list[Any]) -> pd.Series:
-    return pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    # pandas >= 3 infers the unit (s, us) from the text; design.md promises datetime64[ns, UTC]
+    ts = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
+    return ts.dt.as_unit("ns")
 
 
 def questions_frame(journal: Journal) -> pd.DataFrame:
@@ -201,9 +203,9 @@ def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.
     df = pd.DataFrame(
         {
             "seq": np.array([r.seq for r in recs], dtype=np.int64),
-            "forecast_id": [r.record_id for r in recs],
-            "question_id": [r.question_id for r in recs],
-            "forecaster": [r.forecaster for r in recs],
+            "forecast_id": pd.Series([r.record_id for r in recs], dtype=object),
+            "question_id": pd.Series([r.question_id for r in recs], dtype=object),
+            "forecaster": pd.Series([r.forecaster for r in recs], dtype=object),
             "recorded_at": _ts([r.recorded_at for r in recs]),
             "as_of": _ts([r.as_of or r.recorded_at for r in recs]),
             "p": np.array([v.get("p", np.nan) for v in values], dtype=float),

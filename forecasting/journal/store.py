@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, event, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
-from ..errors import ChainError, JournalError
+from ..errors import ChainError, ConfigError, JournalError
 from . import schema
 
 __all__ = ["GENESIS", "KINDS", "Journal", "Record", "VerifyResult", "record_hash"]
@@ -150,9 +150,13 @@ class Journal:
         if self.engine.dialect.name == "sqlite":
             _sqlite_immediate(self.engine)
         self._conn: Connection | None = None
-        self._depth = 0
         self._head: tuple[int, str] | None = None
         self._pending: list[dict[str, Any]] = []
+        self._frames: list[_Nested] = []
+        self._n_appended = 0  # rows appended in the current outer transaction
+        self._n_flushed = 0  # of which this many were sent to the database
+        #: called after any rollback (outer or nested), e.g. to drop caches of the caller
+        self.on_rollback: list[Callable[[], None]] = []
         self._ensure_schema(create=create)
 
     # ------------------------------------------------------------------ set-up
@@ -213,22 +217,29 @@ class Journal:
     def atomic(self) -> Iterator[Journal]:
         """A write transaction that holds the chain head; nests with savepoints."""
         if self._conn is not None:
-            self._flush()
-            head = self._head
-            sp = self._conn.begin_nested()
-            self._depth += 1
+            # Nested: a savepoint is created lazily, only if rows are flushed inside the
+            # block (see _flush); otherwise undoing the block just drops its pending rows.
+            frame = _Nested(start=self._n_appended, head=self._head)
+            self._frames.append(frame)
             try:
                 yield self
-                self._flush()
             except BaseException:
-                self._pending.clear()
-                sp.rollback()
-                self._head = head
+                self._frames.pop()
+                if frame.savepoint is not None:
+                    frame.savepoint.rollback()
+                    self._pending.clear()
+                    self._n_flushed = frame.start
+                else:
+                    del self._pending[frame.start - self._n_flushed :]
+                self._n_appended = frame.start
+                self._head = frame.head
+                self._run_rollback_hooks()
                 raise
             else:
-                sp.commit()
-            finally:
-                self._depth -= 1
+                self._frames.pop()
+                if frame.savepoint is not None:
+                    self._flush()
+                    frame.savepoint.commit()
             return
         self._check_writable()
         for attempt in range(50):
@@ -259,6 +270,7 @@ class Journal:
                 .limit(1)
             ).first()
             self._head = (row[0], row[1]) if row else (0, GENESIS)
+            self._n_appended = self._n_flushed = 0
             yield self
             self._flush()
             conn.commit()
@@ -268,19 +280,37 @@ class Journal:
                 conn.rollback()
             except SQLAlchemyError:
                 pass
+            self._run_rollback_hooks()
             raise
         finally:
             self._conn = None
             self._head = None
+            self._frames.clear()
             conn.info.pop("forecast_write", None)
             conn.close()
+
+    def _run_rollback_hooks(self) -> None:
+        for hook in self.on_rollback:
+            hook()
 
     def _flush(self) -> None:
         if not self._pending or self._conn is None:
             return
         rows, self._pending = self._pending, []
         try:
-            self._conn.execute(insert(schema.records), rows)
+            # open nested blocks whose rows are about to reach the database get their
+            # savepoint now, placed exactly where the block began
+            done = 0
+            for frame in self._frames:
+                if frame.savepoint is None:
+                    cut = frame.start - self._n_flushed
+                    if cut > done:
+                        self._conn.execute(insert(schema.records), rows[done:cut])
+                        done = cut
+                    frame.savepoint = self._conn.begin_nested()
+            if done < len(rows):
+                self._conn.execute(insert(schema.records), rows[done:])
+            self._n_flushed += len(rows)
         except IntegrityError as exc:
             raise JournalError(
                 f"journal: another writer appended at the same time or a record id repeats: {_short(exc)}"
@@ -335,6 +365,7 @@ class Journal:
             hash=h,
         )
         self._pending.append(row)
+        self._n_appended += 1
         if len(self._pending) >= 2000:
             self._flush()
         self._head = (seq, h)
@@ -409,6 +440,8 @@ class Journal:
         n = 0
         prev_hash, prev_seq = GENESIS, 0
         seen_ids: set[str] = set()
+        want_seq, want_hash = _parse_head(expect_head)
+        hash_at_want: str | None = None  # hash of record want_seq (or want_hash, if found)
 
         def bad(seq: int, msg: str) -> VerifyResult:
             return VerifyResult(False, n, prev_seq, prev_hash, msg, seq)
@@ -451,11 +484,10 @@ class Journal:
                     return bad(seq, f"{label} was inserted: its record id repeats an earlier one")
                 seen_ids.add(rid)
                 prev_hash, prev_seq = h, seq
-        if expect_head is not None:
-            want_seq, _, want_hash = expect_head.partition(":")
-            if not want_hash:
-                want_seq, want_hash = "", want_seq
-            if want_seq and int(want_seq) > prev_seq:
+                if seq == want_seq or (want_seq is None and h == want_hash):
+                    hash_at_want = h
+        if want_hash is not None:
+            if want_seq is not None and want_seq > prev_seq:
                 return VerifyResult(
                     False,
                     n,
@@ -464,14 +496,20 @@ class Journal:
                     f"records {prev_seq + 1}–{want_seq} were deleted from the end",
                     prev_seq + 1,
                 )
-            if want_seq and int(want_seq) == prev_seq and want_hash != prev_hash:
+            if want_seq is not None and hash_at_want != want_hash:
+                # a head noted earlier must still be in the chain: if it is not, the journal
+                # was rewritten (every hash recomputed) up to that record
                 return VerifyResult(
                     False,
                     n,
                     prev_seq,
                     prev_hash,
-                    f"record {prev_seq} does not match the expected head hash",
-                    prev_seq,
+                    f"record {want_seq} does not match the expected head hash",
+                    want_seq,
+                )
+            if want_seq is None and hash_at_want is None:
+                return VerifyResult(
+                    False, n, prev_seq, prev_hash, "no record has the expected head hash", None
                 )
         return VerifyResult(True, n, prev_seq, prev_hash)
 
@@ -480,6 +518,32 @@ class Journal:
         if not res.ok:
             raise ChainError(f"journal: {res.problem}")
         return res
+
+
+def _parse_head(expect_head: str | None) -> tuple[int | None, str | None]:
+    """``SEQ:HASH`` (or a bare ``HASH``) -> (seq or None, hash); (None, None) if not given."""
+    if expect_head is None:
+        return None, None
+    seq_s, sep, want_hash = expect_head.strip().partition(":")
+    if not sep:
+        seq_s, want_hash = "", seq_s
+    try:
+        want_seq = int(seq_s) if seq_s else None
+    except ValueError:
+        want_seq = -1
+    if (want_seq is not None and want_seq < 1) or not want_hash:
+        raise ConfigError(
+            f"expect-head: {expect_head!r} is not allowed; write SEQ:HASH as printed by "
+            "`forecast verify`, e.g. 1200:3fa4…"
+        )
+    return want_seq, want_hash
+
+
+@dataclass
+class _Nested:
+    start: int  # value of Journal._n_appended when the block began
+    head: tuple[int, str] | None
+    savepoint: Any = None
 
 
 def _short(exc: BaseException) -> str:
