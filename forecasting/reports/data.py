@@ -204,8 +204,11 @@ def assemble(
             bin_ta["brier_time_avg"].to_numpy(), question_ids=bin_ta["question_id"].to_numpy()
         )
         base = per_q.set_index("question_id")["base_rate"]
+        outcome_by_q = per_q.set_index("question_id")["outcome"]
+        ta_by = dict(iter(bin_ta.groupby("forecaster", sort=False)))
+        empty = bin_ta.iloc[0:0]
         for who, g in res.groupby("forecaster", sort=False):
-            tg = bin_ta[bin_ta["forecaster"] == who]
+            tg = ta_by.get(who, empty)
             row: dict[str, Any] = {
                 "forecaster": who,
                 "kind": _kind(str(who)),
@@ -217,16 +220,14 @@ def assemble(
             row["log_mean"] = _f(g["log"].mean())
             if len(tg):
                 b = tg["brier_time_avg"].to_numpy()
-                ci = bootstrap_mean_ci(
-                    b, question_ids=tg["question_id"].to_numpy(), n_boot=n_boot, rng=rng
-                )
-                row["brier_time_avg"] = _f(ci.mean)
-                row["brier_ci"] = [_f(ci.lower), _f(ci.upper)]
                 lg = tg["log_time_avg"].to_numpy()
-                ci2 = bootstrap_mean_ci(
-                    lg, question_ids=tg["question_id"].to_numpy(), n_boot=n_boot, rng=rng
-                )
-                row["log_time_avg"], row["log_ci"] = _f(ci2.mean), [_f(ci2.lower), _f(ci2.upper)]
+                row["brier_time_avg"], row["log_time_avg"] = _f(b.mean()), _f(np.mean(lg))
+                if len(tg) >= 2:  # one question has no sampling interval to speak of
+                    qids = tg["question_id"].to_numpy()
+                    ci = bootstrap_mean_ci(b, question_ids=qids, n_boot=n_boot, rng=rng)
+                    ci2 = bootstrap_mean_ci(lg, question_ids=qids, n_boot=n_boot, rng=rng)
+                    row["brier_ci"] = [_f(ci.lower), _f(ci.upper)]
+                    row["log_ci"] = [_f(ci2.lower), _f(ci2.upper)]
                 row["brier_vs_team"] = (
                     _f(np.nanmean(tg["brier_vs_team"]))
                     if tg["brier_vs_team"].notna().any()
@@ -237,11 +238,7 @@ def assemble(
                 br = base.reindex(tb["question_id"]).to_numpy()
                 ok = np.isfinite(br)
                 if ok.any():
-                    y = (
-                        per_q.set_index("question_id")["outcome"]
-                        .reindex(tb["question_id"])
-                        .to_numpy()[ok]
-                    )
+                    y = outcome_by_q.reindex(tb["question_id"]).to_numpy()[ok]
                     ref = np.mean((br[ok] - y) ** 2)
                     row["skill_vs_base_rate"] = (
                         _f(1 - tb["brier_time_avg"].to_numpy()[ok].mean() / ref)

@@ -67,7 +67,7 @@ def method_notes(data: dict[str, Any]) -> list[str]:
 
 
 def _forest(data: dict[str, Any]) -> str:
-    rows = [r for r in data.get("summary", []) if r.get("brier_time_avg") is not None][:30]
+    rows = [r for r in data.get("summary", []) if r.get("brier_ci")][:30]
     if not rows:
         return svg.placeholder_svg("No resolved binary or multiple-choice questions to compare yet")
     return svg.bar_interval_svg(

@@ -1,0 +1,206 @@
+"""Frame layer: standing forecasts, team forecasts, no look-ahead, lazy PyMC import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import forecasting.aggregation as agg
+from forecasting.aggregation import aggregate, aggregate_frame, standing_forecasts
+from forecasting.errors import ConfigError, InvalidForecastError, ModelError
+
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+
+
+def day(n: float) -> pd.Timestamp:
+    return T0 + pd.Timedelta(days=n)
+
+
+def make_frame(rows, questions):
+    """rows: (question_id, forecaster, as_of day, p | probs | value); questions: id -> info."""
+    recs = []
+    for seq, (qid, who, t, v) in enumerate(rows, start=1):
+        q = questions[qid]
+        qtype = q.get("type", "binary")
+        recs.append(
+            {
+                "seq": seq,
+                "question_id": qid,
+                "forecaster": who,
+                "as_of": day(t),
+                "question_type": qtype,
+                "p": v if qtype == "binary" else np.nan,
+                "probs": tuple(v) if qtype == "multiple_choice" else None,
+                "value": {"p": v}
+                if qtype == "binary"
+                else ({"probs": list(v)} if qtype == "multiple_choice" else v),
+                "resolved": q.get("outcome") is not None,
+                "annulled": False,
+                "outcome": np.nan if q.get("outcome") is None else float(q["outcome"]),
+                "resolved_at": day(q["resolved"]) if "resolved" in q else pd.NaT,
+                "close_at": day(q["close"]) if "close" in q else pd.NaT,
+            }
+        )
+    return pd.DataFrame(recs)
+
+
+QS = {"q1": {}, "q2": {}}
+
+
+def test_standing_forecasts_latest_before_at_and_no_team():
+    f = make_frame(
+        [
+            ("q1", "alice", 1, 0.2),
+            ("q1", "alice", 5, 0.6),
+            ("q1", "bob", 2, 0.4),
+            ("q1", "team:mean", 3, 0.3),
+            ("q2", "bob", 6, 0.7),
+        ],
+        QS,
+    )
+    s = standing_forecasts(f, day(4))
+    assert sorted(zip(s.question_id, s.forecaster, s.p, strict=True)) == [
+        ("q1", "alice", 0.2),
+        ("q1", "bob", 0.4),
+    ]
+    s_all = standing_forecasts(f)
+    assert set(zip(s_all.question_id, s_all.forecaster, s_all.p, strict=True)) == {
+        ("q1", "alice", 0.6),
+        ("q1", "bob", 0.4),
+        ("q2", "bob", 0.7),
+    }
+
+
+def test_aggregate_hand_computed_types():
+    qs = {"b": {}, "m": {"type": "multiple_choice"}, "n": {"type": "numeric"}}
+    nq = {"quantiles": {"levels": [0.1, 0.5, 0.9], "values": [10, 20, 30]}}
+    nq2 = {"quantiles": {"levels": [0.1, 0.5, 0.9], "values": [20, 40, 60]}}
+    f = make_frame(
+        [
+            ("b", "x", 1, 0.2),
+            ("b", "y", 1, 0.4),
+            ("b", "z", 1, 0.9),
+            ("m", "x", 1, (0.2, 0.3, 0.5)),
+            ("m", "y", 1, (0.4, 0.4, 0.2)),
+            ("n", "x", 1, nq),
+            ("n", "y", 1, nq2),
+        ],
+        qs,
+    )
+    out = aggregate(f, method="mean", numeric="vincentization")
+    assert out["b"]["p"] == pytest.approx(0.5)
+    np.testing.assert_allclose(out["m"]["probs"], [0.3, 0.35, 0.35])
+    assert out["n"]["quantiles"]["values"] == [15.0, 30.0, 45.0]
+    med = aggregate(f, method="median")
+    assert med["b"] == {"p": pytest.approx(0.4)}
+    table = aggregate_frame(f, method="neyman")
+    assert list(table.columns) == [
+        "question_id",
+        "method",
+        "forecaster",
+        "question_type",
+        "value",
+        "n_forecasters",
+        "p",
+    ]
+    assert set(table.question_id) == {"b", "m"}  # log-odds rules leave numeric questions out
+    assert table.set_index("question_id").loc["b", "forecaster"] == "team:neyman"
+    assert table.set_index("question_id").loc["b", "n_forecasters"] == 3
+
+
+def _lookahead_frame():
+    """Alice beat Bob on p_early (resolved day 5); Bob beat Alice on 4 questions resolved
+    day 20.  The target question t is forecast on day 10: alice 0.9, bob 0.3."""
+    qs = {"p_early": {"outcome": 1, "resolved": 5, "close": 4}, "t": {}}
+    rows = [("p_early", "alice", 1, 0.9), ("p_early", "bob", 1, 0.2)]
+    for i in range(4):
+        qs[f"p_late{i}"] = {"outcome": 0, "resolved": 20, "close": 19}
+        rows += [(f"p_late{i}", "alice", 2, 0.95), (f"p_late{i}", "bob", 2, 0.3)]
+    rows += [("t", "alice", 10, 0.9), ("t", "bob", 10, 0.3)]
+    return make_frame(rows, qs)
+
+
+def test_performance_weights_use_only_questions_resolved_before_at():
+    f = _lookahead_frame()
+    at10 = aggregate(f, method="performance_weighted", at=day(10))["t"]["p"]
+    # by hand: excess Brier on p_early alice 2(.1)^2 − .5(.02 + 1.28) = −0.63, bob +0.63;
+    # weights exp(∓5 · 0.63 / 6)
+    wa, wb = np.exp(5 * 0.63 / 6), np.exp(-5 * 0.63 / 6)
+    assert at10 == pytest.approx((0.9 * wa + 0.3 * wb) / (wa + wb))
+    # the same frame without the late questions gives the same answer ...
+    early_only = f[~f.question_id.str.startswith("p_late")]
+    assert aggregate(early_only, method="performance_weighted", at=day(10))["t"]["p"] == at10
+    # ... while the late questions, once resolved, flip it (so look-ahead would matter)
+    at30 = aggregate(f, method="performance_weighted", at=day(30))["t"]["p"]
+    assert at10 > 0.5 > at30
+
+
+def test_extremizing_fit_uses_only_questions_resolved_before_at():
+    from scipy.special import expit, logit
+
+    f = _lookahead_frame()
+    m_t = (logit(0.9) + logit(0.3)) / 2
+    # before day 20 only p_early (Yes, mean log-odds > 0) is known: the fit runs to the
+    # top of the grid, a = 5
+    at10 = aggregate(f, method="extremized", at=day(10))["t"]["p"]
+    assert at10 == pytest.approx(expit(5.0 * m_t))
+    early_only = f[~f.question_id.str.startswith("p_late")]
+    assert aggregate(early_only, method="extremized", at=day(10))["t"]["p"] == at10
+    # the four late No questions (mean log-odds > 0) pull a down once they have resolved
+    at30 = aggregate(f, method="extremized", at=day(30))["t"]["p"]
+    assert at30 < at10
+    # the question itself is left out of its own fit
+    own = aggregate(f, method="extremized", at=day(30), question_ids=["p_early"])["p_early"]
+    a_without = aggregate(
+        f[f.question_id != "p_early"], method="extremized", at=day(30), question_ids=["t"]
+    )["t"]["p"]
+    assert own["p"] == pytest.approx(expit(logit(a_without) / m_t * (logit(0.9) + logit(0.2)) / 2))
+    with pytest.raises(ModelError, match="found 0"):  # nothing resolved before day 3
+        aggregate(f, method="extremized", at=day(3), question_ids=["p_early"])
+    fixed = aggregate(f, method="extremized", at=day(10), a=2.0)["t"]["p"]
+    assert fixed == pytest.approx(expit(2.0 * m_t))
+
+
+def test_aggregate_bad_input():
+    f = make_frame([("q1", "a", 1, 0.3)], QS)
+    with pytest.raises(ConfigError, match=r"unknown aggregation method 'avg'; choose one of mean"):
+        aggregate(f, method="avg")
+    with pytest.raises(InvalidForecastError, match="the forecasts frame is empty"):
+        aggregate(f.iloc[:0], method="mean")
+    with pytest.raises(InvalidForecastError, match="no forecasts to aggregate with as_of"):
+        aggregate(f, method="mean", at=day(0))
+    bad = make_frame([("q1", "a", 1, 1.3)], QS)
+    with pytest.raises(InvalidForecastError, match="strictly between 0 and 1"):
+        aggregate(bad, method="mean")
+    with pytest.raises(InvalidForecastError, match=r"lacks columns \['p'"):
+        aggregate(f.drop(columns=["p"]), method="mean")
+    with pytest.raises(ConfigError, match="at must be a date"):
+        aggregate(f, method="mean", at="not a date")
+
+
+def test_public_names_complete():
+    for name in agg.__all__:
+        assert getattr(agg, name) is not None
+    public = {n for n in dir(agg) if not n.startswith("_")}
+    modules = {"frames", "numeric", "pooling", "weights", "annotations", "Any", "analyst_model"}
+    assert public - modules <= set(agg.__all__)
+
+
+def test_import_does_not_import_pymc():
+    code = (
+        "import sys, pandas as pd\n"
+        "import forecasting.aggregation as agg\n"
+        "agg.pool_mean([0.2, 0.4])\n"
+        "f = pd.DataFrame({'question_id': ['q'], 'forecaster': ['a'],"
+        " 'as_of': [pd.Timestamp('2024-01-01', tz='UTC')], 'question_type': ['binary'],"
+        " 'p': [0.3], 'probs': [None], 'value': [{'p': 0.3}]})\n"
+        "agg.aggregate(f, method='median')\n"
+        "bad = [m for m in ('pymc', 'arviz', 'pytensor', 'nutpie') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
