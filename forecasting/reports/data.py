@@ -190,7 +190,7 @@ def assemble(
         )
     # ---------------------------------------------------------------- summary
     ta = (
-        time_averaged_scores(res, convention="gjp", scores=("brier", "log"), log_clip=log_clip)
+        time_averaged_scores(res, convention="gjp", scores=("brier2", "log"), log_clip=log_clip)
         if not res.empty
         else None
     )
@@ -200,8 +200,8 @@ def assemble(
         # relative to team: the forecaster's time-averaged Brier minus the median of the others'
         from ..scoring import relative_to_team
 
-        bin_ta["brier_vs_team"] = relative_to_team(
-            bin_ta["brier_time_avg"].to_numpy(), question_ids=bin_ta["question_id"].to_numpy()
+        bin_ta["brier2_vs_team"] = relative_to_team(
+            bin_ta["brier2_time_avg"].to_numpy(), question_ids=bin_ta["question_id"].to_numpy()
         )
         base = per_q.set_index("question_id")["base_rate"]
         outcome_by_q = per_q.set_index("question_id")["outcome"]
@@ -219,18 +219,18 @@ def assemble(
             row["brier_mean"] = _f(gb["brier"].mean()) if len(gb) else None
             row["log_mean"] = _f(g["log"].mean())
             if len(tg):
-                b = tg["brier_time_avg"].to_numpy()
+                b = tg["brier2_time_avg"].to_numpy()
                 lg = tg["log_time_avg"].to_numpy()
-                row["brier_time_avg"], row["log_time_avg"] = _f(b.mean()), _f(np.mean(lg))
+                row["brier2_time_avg"], row["log_time_avg"] = _f(b.mean()), _f(np.mean(lg))
                 if len(tg) >= 2:  # one question has no sampling interval to speak of
                     qids = tg["question_id"].to_numpy()
                     ci = bootstrap_mean_ci(b, question_ids=qids, n_boot=n_boot, rng=rng)
                     ci2 = bootstrap_mean_ci(lg, question_ids=qids, n_boot=n_boot, rng=rng)
-                    row["brier_ci"] = [_f(ci.lower), _f(ci.upper)]
+                    row["brier2_ci"] = [_f(ci.lower), _f(ci.upper)]
                     row["log_ci"] = [_f(ci2.lower), _f(ci2.upper)]
-                row["brier_vs_team"] = (
-                    _f(np.nanmean(tg["brier_vs_team"]))
-                    if tg["brier_vs_team"].notna().any()
+                row["brier2_vs_team"] = (
+                    _f(np.nanmean(tg["brier2_vs_team"]))
+                    if tg["brier2_vs_team"].notna().any()
                     else None
                 )
                 # skill against the base rate, on binary questions that state one
@@ -239,9 +239,9 @@ def assemble(
                 ok = np.isfinite(br)
                 if ok.any():
                     y = outcome_by_q.reindex(tb["question_id"]).to_numpy()[ok]
-                    ref = np.mean((br[ok] - y) ** 2)
+                    ref = 2 * np.mean((br[ok] - y) ** 2)  # the 0-2 scale: twice the 0-1 Brier
                     row["skill_vs_base_rate"] = (
-                        _f(1 - tb["brier_time_avg"].to_numpy()[ok].mean() / ref)
+                        _f(1 - tb["brier2_time_avg"].to_numpy()[ok].mean() / ref)
                         if ref > 0
                         else None
                     )
@@ -254,15 +254,15 @@ def assemble(
     tick("comparing forecasters")
     if ta is not None and not ta.empty:
         bin_ta = ta[ta["question_type"].isin(["binary", "multiple_choice"])]
-        top = [r["forecaster"] for r in summary if r.get("brier_time_avg") is not None][
+        top = [r["forecaster"] for r in summary if r.get("brier2_time_avg") is not None][
             :MAX_PAIRWISE
         ]
         mat = bin_ta[bin_ta["forecaster"].isin(top)].pivot_table(
-            index="forecaster", columns="question_id", values="brier_time_avg"
+            index="forecaster", columns="question_id", values="brier2_time_avg"
         )
         if len(mat) >= 2:
             rs = relative_skill(mat)
-            data["relative_skill"] = {str(k): _f(v) for k, v in rs.items()}
+            data["relative_skill"] = {str(k): _f(v) for k, v in rs.items() if _f(v) is not None}
             pairs, pvals = [], []
             for i, a in enumerate(mat.index):
                 for b in mat.index[i + 1 :]:
@@ -291,10 +291,15 @@ def assemble(
     last = first_forecasts(scored[scored["resolved"] & (scored["question_type"] == "binary")])
     rel: dict[str, Any] = {}
     if not last.empty:
-        people = last[last["forecaster"].map(_kind) == "analyst"]
+        kinds = last["forecaster"].map(_kind)
         groups: list[tuple[str, pd.DataFrame]] = []
-        if len(people):
-            groups.append(("all analysts (pooled)", people))
+        for kind, label in (
+            ("analyst", "all analysts (pooled)"),
+            ("crowd", "all crowd sources (pooled)"),
+        ):
+            members = last[kinds == kind]
+            if members["forecaster"].nunique() > 1:
+                groups.append((label, members))
         shown = [r["forecaster"] for r in summary][:MAX_FORECASTERS_SHOWN]
         groups += [(str(w), g) for w, g in last.groupby("forecaster", sort=False) if w in shown]
         for name, g in groups:

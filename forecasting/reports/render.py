@@ -39,15 +39,16 @@ def _ci(c: Any) -> str:
 
 def method_notes(data: dict[str, Any]) -> list[str]:
     return [
-        "Scores are losses (lower is better): Brier on 0–1 for binary questions and 0–2 (GJP) for "
-        "multiple choice; log score −ln p(outcome) with probabilities clipped to "
+        "Scores are losses (lower is better). 'Brier, binary (mean)' is the plain mean over forecasts on "
+        "binary questions, on the 0–1 scale. Time-averaged Brier scores use the GJP 0–2 scale for binary "
+        "and multiple-choice questions alike (for a binary question, twice the 0–1 score). Log score −ln p(outcome) with probabilities clipped to "
         f"[{data['log_clip']:g}, {1 - data['log_clip']:g}] (forecasts of exactly 0 or 1 would otherwise "
         "score infinity); CRPS for numeric questions in the question's unit.",
         "Time-averaged scores (GJP convention): a forecast stands until the forecaster's next one or "
         "the question's end, and daily scores are averaged over the days the forecaster had a forecast. "
         "A forecaster's figure is the mean over questions; the interval is a 90% bootstrap interval "
         "that resamples questions, not forecasts.",
-        "'vs team' is the forecaster's time-averaged Brier minus the median of the other forecasters' "
+        "'vs team' is the forecaster's time-averaged Brier (0–2) minus the median of the other forecasters' "
         "on each question (negative is better), averaged over questions.",
         "Skill vs base rate is 1 − Brier / Brier of the question's stated base rate, on binary questions "
         "that state one.",
@@ -67,15 +68,15 @@ def method_notes(data: dict[str, Any]) -> list[str]:
 
 
 def _forest(data: dict[str, Any]) -> str:
-    rows = [r for r in data.get("summary", []) if r.get("brier_ci")][:30]
+    rows = [r for r in data.get("summary", []) if r.get("brier2_ci")][:30]
     if not rows:
         return svg.placeholder_svg("No resolved binary or multiple-choice questions to compare yet")
     return svg.bar_interval_svg(
         [f"{r['forecaster']} (n={r['n_questions']})" for r in rows],
-        [r["brier_time_avg"] for r in rows],
-        [r["brier_ci"][0] for r in rows],
-        [r["brier_ci"][1] for r in rows],
-        xlabel="time-averaged Brier score (lower is better), 90% bootstrap interval over questions",
+        [r["brier2_time_avg"] for r in rows],
+        [r["brier2_ci"][0] for r in rows],
+        [r["brier2_ci"][1] for r in rows],
+        xlabel="time-averaged Brier score, 0–2 scale (lower is better), 90% bootstrap interval over questions",
         title="Time-averaged Brier by forecaster",
     )
 
@@ -173,16 +174,21 @@ def render_markdown(data: dict[str, Any]) -> str:
             ("kind", "kind"),
             ("n_questions", "questions"),
             ("n_forecasts", "forecasts"),
-            ("brier_mean", "Brier (mean)"),
-            ("brier_time_avg", "Brier (time-avg)"),
-            ("brier_ci", "90% CI"),
+            ("brier_mean", "Brier binary (mean, 0-1)"),
+            ("brier2_time_avg", "Brier (time-avg, 0-2)"),
+            ("brier2_ci", "90% CI"),
             ("log_time_avg", "log (time-avg)"),
-            ("brier_vs_team", "vs team"),
+            ("brier2_vs_team", "vs team"),
             ("skill_vs_base_rate", "skill vs base rate"),
         ],
     )
-    cautions = {r["caution"] for r in data.get("summary", []) if r.get("caution")}
-    L += [f"*{c}*" for c in sorted(cautions)] + [""]
+    few = [r for r in data.get("summary", []) if r.get("caution")]
+    if few:
+        L += [
+            f"*{len(few)} of {len(data['summary'])} forecaster(s) rest on fewer than 30 resolved questions: "
+            "too few to tell skill from luck; treat their rows as rough indications.*",
+            "",
+        ]
     L += ["## Team and members compared", ""]
     L += _md_table(
         data.get("pairwise", []),

@@ -56,7 +56,7 @@ def test_single_resolved_forecast_scores_by_hand(workspace, tmp_path: Path) -> N
     (row,) = data["summary"]
     assert row["forecaster"] == "alice"
     assert row["brier_mean"] == pytest.approx(0.64)
-    assert row["brier_time_avg"] == pytest.approx(0.64)
+    assert row["brier2_time_avg"] == pytest.approx(1.28)  # time-averaged on the 0-2 scale: 2 x 0.64
     assert row["log_mean"] == pytest.approx(-__import__("math").log(0.2))
     assert row["caution"] and "1 resolved question" in row["caution"]
     # base rate 0.2 in the question file: skill = 1 - 0.64 / (0.2 - 0)^2
