@@ -1,7 +1,8 @@
 """Importers of real forecasting data into the journal.
 
 ``forecast import FORMAT PATH…`` and one function per format, each
-``import_X(ws, paths, *, skip_bad=False, progress=False) -> ImportSummary``.  The formats,
+``import_X(ws, paths, *, skip_bad=False, progress=False, fast=True) -> ImportSummary``
+(all run through ``_base.run_import``).  The formats,
 their column mappings and the choices made are in ``docs/importers.md``.  The modules load only
 when used.
 """

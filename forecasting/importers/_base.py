@@ -1,7 +1,8 @@
-"""Shared machinery of the importers: reading rows with line numbers, collecting bad rows,
-deterministic record ids, the question time window, and one atomic writer.
+"""Shared machinery of the importers: finding and sorting the input files, reading rows with
+line numbers, collecting bad rows, deterministic record ids, the question time window, and one
+atomic writer.
 
-Every importer works in two phases:
+Every importer works in two phases (:func:`run_import` runs them):
 
 1. *plan*: read and check every row, build the questions (``Question`` objects), the forecast
    values (already in their stored form) and the resolutions, each carrying the file and line
@@ -19,7 +20,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,10 @@ __all__ = [
     "PlannedResolution",
     "Rows",
     "SkippedRow",
+    "classify_csv",
+    "expand",
     "record_id",
+    "run_import",
     "slug",
     "time_window",
     "write_plan",
@@ -171,6 +175,32 @@ def csv_header(path: Path) -> list[str]:
         return []
 
 
+def expand(paths: Iterable[Path], pattern: str) -> list[Path]:
+    """The files named by ``paths``: a folder stands for its files matching ``pattern``, sorted."""
+    files: list[Path] = []
+    for p in paths:
+        files += sorted(p.glob(pattern)) if p.is_dir() else [p]
+    return files
+
+
+def classify_csv(
+    paths: Iterable[Path], kinds: Sequence[Collection[str]], unknown: str
+) -> list[list[Path]]:
+    """The CSV files of ``paths`` (files or folders) sorted by their header, one list per entry
+    of ``kinds``: a file goes to the first kind whose columns it all has.  A file of no kind
+    raises ``ImportFormatError("<file>:1: columns: <unknown>")``."""
+    groups: list[list[Path]] = [[] for _ in kinds]
+    for f in expand(paths, "*.csv"):
+        cols = set(csv_header(f))
+        for group, need in zip(groups, kinds, strict=True):
+            if set(need) <= cols:
+                group.append(f)
+                break
+        else:
+            raise ImportFormatError(f"{f}:1: columns: {unknown}")
+    return groups
+
+
 def record_id(prefix: str, fmt: str, key: str) -> str:
     """A deterministic record id, so a second import of the same rows adds nothing."""
     return f"{prefix}-" + hashlib.sha256(f"{fmt}:{key}".encode()).hexdigest()[:16]
@@ -253,6 +283,34 @@ class Plan:
     forecasts: list[PlannedForecast] = field(default_factory=list)
     resolutions: list[PlannedResolution] = field(default_factory=list)
 
+    def add_forecast(
+        self,
+        question_id: str,
+        forecaster: str,
+        value: dict[str, Any],
+        as_of: datetime,
+        external_id: str,
+        file: str,
+        line: int | str,
+        rationale: str | None = None,
+    ) -> None:
+        """Plan a forecast; its record id follows from ``external_id``, its source is
+        ``<fmt>:<file>``."""
+        self.forecasts.append(
+            PlannedForecast(
+                record_id=record_id("f", self.fmt, external_id),
+                question_id=question_id,
+                forecaster=forecaster,
+                value=value,
+                as_of=as_of,
+                external_id=external_id,
+                source=f"{self.fmt}:{file}",
+                file=file,
+                line=line,
+                rationale=rationale,
+            )
+        )
+
 
 def _progress(enabled: bool) -> Any:
     from rich.console import Console
@@ -268,6 +326,28 @@ def _progress(enabled: bool) -> Any:
         disable=not (enabled and sys.stderr.isatty()),
         transient=True,
     )
+
+
+def run_import(
+    ws: Workspace,
+    paths: list[str | Path] | str | Path,
+    *,
+    fmt: str,
+    classify: Callable[[list[Path]], Sequence[Any]],
+    plan: Callable[..., Plan],
+    skip_bad: bool,
+    progress: bool,
+    fast: bool,
+) -> ImportSummary:
+    """One import: ``classify`` sorts ``paths`` (a file or folder, or a list of them) into the
+    groups of files that ``plan(*groups, rows, summary)`` reads; the plan is then written by
+    :func:`write_plan`."""
+    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
+    groups = classify(plist)
+    summary = ImportSummary(fmt)
+    rows = Rows(summary, skip_bad=skip_bad)
+    planned = plan(*groups, rows, summary)
+    return write_plan(ws, planned, summary, rows, progress=progress, fast=fast)
 
 
 def write_plan(

@@ -30,18 +30,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ImportFormatError
-from ..questions import parse_datetime
+from ..questions import Question, parse_datetime
 from ._base import (
     ImportSummary,
     Plan,
-    PlannedForecast,
     PlannedResolution,
     Rows,
+    expand,
     make_question,
     record_id,
+    run_import,
     slug,
     time_window,
-    write_plan,
 )
 
 if TYPE_CHECKING:
@@ -68,11 +68,8 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def classify(paths: list[Path]) -> tuple[list[tuple[Path, dict]], list[tuple[Path, dict]]]:
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(p.glob("*.json")) if p.is_dir() else [p]
     qsets, rsets = [], []
-    for f in files:
+    for f in expand(paths, "*.json"):
         data = _load(f)
         if isinstance(data.get("questions"), list):
             qsets.append((f, data))
@@ -150,14 +147,21 @@ def plan_forecastbench(
                 rows.bad(file, loc, "freeze_datetime", "is missing")
                 continue
             url = q.get("url") if q.get("url") not in NA else None
-            sources = (
-                [url] if url else [f"ForecastBench question set {data.get('question_set', file)}"]
-            )
-            criteria = q.get("resolution_criteria") or "As resolved by ForecastBench"
-            description = "\n\n".join(
-                str(x)
-                for x in (q.get("background"), q.get("market_info_resolution_criteria"))
-                if x not in NA
+            # the question fields that market and dataset questions share
+            common: dict[str, Any] = dict(
+                type="binary",
+                description="\n\n".join(
+                    str(x)
+                    for x in (q.get("background"), q.get("market_info_resolution_criteria"))
+                    if x not in NA
+                ),
+                resolution_criteria=q.get("resolution_criteria") or "As resolved by ForecastBench",
+                resolution_sources=(
+                    [url]
+                    if url
+                    else [f"ForecastBench question set {data.get('question_set', file)}"]
+                ),
+                collection="forecastbench",
             )
             base = f"fb-{slug(src)}-{slug(ext)}"
             dates = q.get("resolution_dates")
@@ -190,37 +194,18 @@ def plan_forecastbench(
                     file,
                     loc,
                     id=base,
-                    type="binary",
                     title=str(q["question"]).strip() or base,
-                    description=description,
-                    resolution_criteria=criteria,
-                    resolution_sources=sources,
                     open_at=open_at,
                     close_at=close_at,
                     resolve_by=resolve_by,
                     tags=["forecastbench", "market", src],
-                    collection="forecastbench",
                     external_id=f"{src}/{ext}",
+                    **common,
                 )
-                if question is None:
+                if not _add_question(plan, rows, question, src, ext, rrow, r_at):
                     continue
-                if rrow is not None and not _add_resolution(plan, rows, base, src, ext, rrow, r_at):
-                    continue
-                plan.questions[base] = question
                 fext = f"{src}/{ext}@{q['freeze_datetime']}"
-                plan.forecasts.append(
-                    PlannedForecast(
-                        record_id=record_id("f", FMT, fext),
-                        question_id=base,
-                        forecaster=f"crowd:{src}",
-                        value={"p": p},
-                        as_of=freeze,
-                        external_id=fext,
-                        source=f"forecastbench:{file}",
-                        file=file,
-                        line=loc,
-                    )
-                )
+                plan.add_forecast(base, f"crowd:{src}", {"p": p}, freeze, fext, file, loc)
                 continue
             # ---- dataset question: one question per resolution date
             if not isinstance(dates, list) or not dates:
@@ -250,23 +235,15 @@ def plan_forecastbench(
                     file,
                     loc,
                     id=qid,
-                    type="binary",
                     title=title.strip(),
-                    description=description,
-                    resolution_criteria=criteria,
-                    resolution_sources=sources,
                     open_at=open_at,
                     close_at=close_at,
                     resolve_by=resolve_by,
                     tags=["forecastbench", "dataset", src],
-                    collection="forecastbench",
                     external_id=f"{src}/{ext}@{d}",
+                    **common,
                 )
-                if question is None:
-                    continue
-                if rrow is not None and not _add_resolution(plan, rows, qid, src, ext, rrow, when):
-                    continue
-                plan.questions[qid] = question
+                _add_question(plan, rows, question, src, ext, rrow, when)
     for key, (file, loc, _) in res.items():
         if key not in used:
             rows.skip(
@@ -277,30 +254,42 @@ def plan_forecastbench(
     return plan
 
 
-def _add_resolution(
-    plan: Plan, rows: Rows, qid: str, src: str, ext: str, rrow: tuple, when: datetime | None
+def _add_question(
+    plan: Plan,
+    rows: Rows,
+    question: Question | None,
+    src: str,
+    ext: str,
+    rrow: tuple | None,
+    when: datetime | None,
 ) -> bool:
-    file, loc, r = rrow
-    try:
-        o = float(r.get("resolved_to"))
-    except (TypeError, ValueError):
-        o = math.nan
-    if o not in (0.0, 1.0):
-        rows.bad(file, loc, "resolved_to", f"{r.get('resolved_to')!r} is not 0 or 1")
+    """Plan ``question`` and, when it has a resolution row ``rrow``, its resolution as of
+    ``when``.  False, and nothing planned, when the question or the resolution row is bad."""
+    if question is None:
         return False
-    plan.resolutions.append(
-        PlannedResolution(
-            record_id=record_id("r", FMT, f"{src}/{ext}@{r['resolution_date']}:{o}"),
-            question_id=qid,
-            outcome=o,
-            annulled=False,
-            as_of=when,
-            source=f"ForecastBench resolution set {file}",
-            external_id=f"{src}/{ext}@{r['resolution_date']}",
-            file=file,
-            line=loc,
+    if rrow is not None:
+        file, loc, r = rrow
+        try:
+            o = float(r.get("resolved_to"))
+        except (TypeError, ValueError):
+            o = math.nan
+        if o not in (0.0, 1.0):
+            rows.bad(file, loc, "resolved_to", f"{r.get('resolved_to')!r} is not 0 or 1")
+            return False
+        plan.resolutions.append(
+            PlannedResolution(
+                record_id=record_id("r", FMT, f"{src}/{ext}@{r['resolution_date']}:{o}"),
+                question_id=question.id,
+                outcome=o,
+                annulled=False,
+                as_of=when,
+                source=f"ForecastBench resolution set {file}",
+                external_id=f"{src}/{ext}@{r['resolution_date']}",
+                file=file,
+                line=loc,
+            )
         )
-    )
+    plan.questions[question.id] = question
     return True
 
 
@@ -313,9 +302,13 @@ def import_forecastbench(
     fast: bool = True,
 ) -> ImportSummary:
     """Import a ForecastBench question set and (optionally) its resolution set."""
-    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
-    qsets, rsets = classify(plist)
-    summary = ImportSummary(FMT)
-    rows = Rows(summary, skip_bad=skip_bad)
-    plan = plan_forecastbench(qsets, rsets, rows, summary)
-    return write_plan(ws, plan, summary, rows, progress=progress, fast=fast)
+    return run_import(
+        ws,
+        paths,
+        fmt=FMT,
+        classify=classify,
+        plan=plan_forecastbench,
+        skip_bad=skip_bad,
+        progress=progress,
+        fast=fast,
+    )

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +29,14 @@ from ..values import parse_forecast_value, parse_outcome
 from ._base import (
     ImportSummary,
     Plan,
-    PlannedForecast,
     PlannedResolution,
     Rows,
+    expand,
     make_question,
     read_csv,
     record_id,
+    run_import,
     time_window,
-    write_plan,
 )
 
 if TYPE_CHECKING:
@@ -44,28 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["COLUMNS", "import_csv"]
 
 FMT = "csv"
-COLUMNS = (
-    "question_id",
-    "title",
-    "type",
-    "options",
-    "description",
-    "resolution_criteria",
-    "resolution_source",
-    "open_at",
-    "close_at",
-    "resolve_by",
-    "tags",
-    "forecaster",
-    "timestamp",
-    "probability",
-    "probabilities",
-    "rationale",
-    "forecast_id",
-    "outcome",
-    "annulled",
-    "resolved_at",
-)
+#: the question columns
 _QCOLS = (
     "title",
     "type",
@@ -77,6 +57,19 @@ _QCOLS = (
     "close_at",
     "resolve_by",
     "tags",
+)
+COLUMNS = (
+    "question_id",
+    *_QCOLS,
+    "forecaster",
+    "timestamp",
+    "probability",
+    "probabilities",
+    "rationale",
+    "forecast_id",
+    "outcome",
+    "annulled",
+    "resolved_at",
 )
 _TRUE = ("true", "yes", "1", "y")
 
@@ -219,20 +212,7 @@ def plan_csv(ws: Workspace, files: list[Path], rows: Rows, summary: ImportSummar
         except (ForecastingError, ValueError) as exc:
             rows.bad(file, line, "probability", str(exc))
             continue
-        plan.forecasts.append(
-            PlannedForecast(
-                record_id=record_id("f", FMT, ext),
-                question_id=qid,
-                forecaster=who,
-                value=value,
-                as_of=when,
-                external_id=ext,
-                source=f"csv:{file}",
-                file=file,
-                line=line,
-                rationale=rationale,
-            )
-        )
+        plan.add_forecast(qid, who, value, when, ext, file, line, rationale)
     return plan
 
 
@@ -300,11 +280,13 @@ def import_csv(
     fast: bool = True,
 ) -> ImportSummary:
     """Import forecasts (and questions, resolutions) from CSV files with the documented columns."""
-    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
-    files: list[Path] = []
-    for p in plist:
-        files += sorted(p.glob("*.csv")) if p.is_dir() else [p]
-    summary = ImportSummary(FMT)
-    rows = Rows(summary, skip_bad=skip_bad)
-    plan = plan_csv(ws, files, rows, summary)
-    return write_plan(ws, plan, summary, rows, progress=progress, fast=fast)
+    return run_import(
+        ws,
+        paths,
+        fmt=FMT,
+        classify=lambda plist: [expand(plist, "*.csv")],
+        plan=partial(plan_csv, ws),
+        skip_bad=skip_bad,
+        progress=progress,
+        fast=fast,
+    )

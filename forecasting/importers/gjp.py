@@ -32,15 +32,14 @@ from ..values import parse_forecast_value
 from ._base import (
     ImportSummary,
     Plan,
-    PlannedForecast,
     PlannedResolution,
     Rows,
-    csv_header,
+    classify_csv,
     make_question,
     read_csv,
     record_id,
+    run_import,
     time_window,
-    write_plan,
 )
 
 if TYPE_CHECKING:
@@ -80,21 +79,12 @@ def _date(s: str) -> datetime | None:
 
 def classify(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """Split ``paths`` (files or folders) into ifps files and forecast files by their columns."""
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(p.glob("*.csv")) if p.is_dir() else [p]
-    ifps, fcasts = [], []
-    for f in files:
-        cols = set(csv_header(f))
-        if {"ifp_id", "q_text"} <= cols:
-            ifps.append(f)
-        elif {"forecast_id", "answer_option", "value"} <= cols:
-            fcasts.append(f)
-        else:
-            raise ImportFormatError(
-                f"{f}:1: columns: not a GJP ifps.csv (needs ifp_id, q_text) or survey_fcasts "
-                "file (needs forecast_id, answer_option, value)"
-            )
+    ifps, fcasts = classify_csv(
+        paths,
+        [("ifp_id", "q_text"), ("forecast_id", "answer_option", "value")],
+        "not a GJP ifps.csv (needs ifp_id, q_text) or survey_fcasts "
+        "file (needs forecast_id, answer_option, value)",
+    )
     if not ifps:
         raise ImportFormatError("gjp: no ifps.csv among the files; it defines the questions")
     return ifps, fcasts
@@ -300,19 +290,7 @@ def plan_gjp(ifps: list[Path], fcasts: list[Path], rows: Rows, summary: ImportSu
         except ForecastingError as exc:
             rows.bad(file, line, "value", str(exc))
             continue
-        plan.forecasts.append(
-            PlannedForecast(
-                record_id=record_id("f", FMT, fid),
-                question_id=qid,
-                forecaster=who,
-                value=value,
-                as_of=when,
-                external_id=fid,
-                source=f"gjp:{file}",
-                file=file,
-                line=line,
-            )
-        )
+        plan.add_forecast(qid, who, value, when, fid, file, line)
     return plan
 
 
@@ -363,9 +341,13 @@ def import_gjp(
     """Import GJP questions (``ifps.csv``) and forecasts (``survey_fcasts*.csv``).
 
     ``paths`` are files or folders; the files are told apart by their columns."""
-    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
-    ifps, fcasts = classify(plist)
-    summary = ImportSummary(FMT)
-    rows = Rows(summary, skip_bad=skip_bad)
-    plan = plan_gjp(ifps, fcasts, rows, summary)
-    return write_plan(ws, plan, summary, rows, progress=progress, fast=fast)
+    return run_import(
+        ws,
+        paths,
+        fmt=FMT,
+        classify=classify,
+        plan=plan_gjp,
+        skip_bad=skip_bad,
+        progress=progress,
+        fast=fast,
+    )

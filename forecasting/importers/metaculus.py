@@ -35,15 +35,14 @@ from ..values import parse_forecast_value, parse_outcome
 from ._base import (
     ImportSummary,
     Plan,
-    PlannedForecast,
     PlannedResolution,
     Rows,
-    csv_header,
+    classify_csv,
     make_question,
     read_csv,
     record_id,
+    run_import,
     time_window,
-    write_plan,
 )
 
 if TYPE_CHECKING:
@@ -94,21 +93,12 @@ def _bool(s: str) -> bool:
 
 
 def classify(paths: list[Path]) -> tuple[list[Path], list[Path]]:
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(p.glob("*.csv")) if p.is_dir() else [p]
-    qs, fs = [], []
-    for f in files:
-        cols = set(csv_header(f))
-        if "Forecaster Username" in cols:
-            fs.append(f)
-        elif "Question Title" in cols:
-            qs.append(f)
-        else:
-            raise ImportFormatError(
-                f"{f}:1: columns: not a Metaculus question_data.csv (Question Title, …) or "
-                "forecast_data.csv (Forecaster Username, …)"
-            )
+    fs, qs = classify_csv(
+        paths,
+        [("Forecaster Username",), ("Question Title",)],
+        "not a Metaculus question_data.csv (Question Title, …) or "
+        "forecast_data.csv (Forecaster Username, …)",
+    )
     if not qs:
         raise ImportFormatError("metaculus: no question_data.csv among the files")
     return qs, fs
@@ -316,19 +306,7 @@ def plan_metaculus(
         except ForecastingError as exc:
             rows.bad(file, line, "value", str(exc))
             continue
-        plan.forecasts.append(
-            PlannedForecast(
-                record_id=record_id("f", FMT, fext),
-                question_id=q.id,
-                forecaster=who,
-                value=value,
-                as_of=when,
-                external_id=fext,
-                source=f"metaculus:{file}",
-                file=file,
-                line=line,
-            )
-        )
+        plan.add_forecast(q.id, who, value, when, fext, file, line)
     return plan
 
 
@@ -341,9 +319,13 @@ def import_metaculus(
     fast: bool = True,
 ) -> ImportSummary:
     """Import a Metaculus data export (``question_data.csv`` and ``forecast_data.csv``)."""
-    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
-    qfiles, ffiles = classify(plist)
-    summary = ImportSummary(FMT)
-    rows = Rows(summary, skip_bad=skip_bad)
-    plan = plan_metaculus(qfiles, ffiles, rows, summary)
-    return write_plan(ws, plan, summary, rows, progress=progress, fast=fast)
+    return run_import(
+        ws,
+        paths,
+        fmt=FMT,
+        classify=classify,
+        plan=plan_metaculus,
+        skip_bad=skip_bad,
+        progress=progress,
+        fast=fast,
+    )

@@ -24,15 +24,14 @@ from ..errors import ImportFormatError
 from ._base import (
     ImportSummary,
     Plan,
-    PlannedForecast,
     PlannedResolution,
     Rows,
-    csv_header,
+    classify_csv,
     make_question,
     read_csv,
     record_id,
+    run_import,
     time_window,
-    write_plan,
 )
 
 if TYPE_CHECKING:
@@ -56,21 +55,12 @@ def _ts(s: str) -> datetime | None:
 
 
 def classify(paths: list[Path]) -> tuple[list[Path], list[Path]]:
-    files: list[Path] = []
-    for p in paths:
-        files += sorted(p.glob("*.csv")) if p.is_dir() else [p]
-    qs, fs = [], []
-    for f in files:
-        cols = set(csv_header(f))
-        if {"user_id", "probability"} <= cols:
-            fs.append(f)
-        elif {"question_id", "q_title"} <= cols:
-            qs.append(f)
-        else:
-            raise ImportFormatError(
-                f"{f}:1: columns: not a PredictionBook questions.csv (question_id, q_title, …) "
-                "or public.csv (question_id, user_id, probability, timestamp, …)"
-            )
+    fs, qs = classify_csv(
+        paths,
+        [("user_id", "probability"), ("question_id", "q_title")],
+        "not a PredictionBook questions.csv (question_id, q_title, …) "
+        "or public.csv (question_id, user_id, probability, timestamp, …)",
+    )
     if not qs:
         raise ImportFormatError("predictionbook: no questions.csv among the files")
     return qs, fs
@@ -211,19 +201,9 @@ def plan_predictionbook(
                 file, line, f"question: {qid} was not imported (its questions.csv row is bad)"
             )
             continue
-        ext = f"{qid_src}:{user}:{stamp}"
-        plan.forecasts.append(
-            PlannedForecast(
-                record_id=record_id("f", FMT, ext),
-                question_id=qid,
-                forecaster=f"pb:{user}",
-                value={"p": p},  # = parse_forecast_value(q, p, strict=False)
-                as_of=when,
-                external_id=ext,
-                source=f"predictionbook:{file}",
-                file=file,
-                line=line,
-            )
+        # value {"p": p} is parse_forecast_value(q, p, strict=False)
+        plan.add_forecast(
+            qid, f"pb:{user}", {"p": p}, when, f"{qid_src}:{user}:{stamp}", file, line
         )
     return plan
 
@@ -237,9 +217,13 @@ def import_predictionbook(
     fast: bool = True,
 ) -> ImportSummary:
     """Import PredictionBook questions (``questions.csv``) and forecasts (``public.csv``)."""
-    plist = [Path(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)]
-    qfiles, ffiles = classify(plist)
-    summary = ImportSummary(FMT)
-    rows = Rows(summary, skip_bad=skip_bad)
-    plan = plan_predictionbook(qfiles, ffiles, rows, summary)
-    return write_plan(ws, plan, summary, rows, progress=progress, fast=fast)
+    return run_import(
+        ws,
+        paths,
+        fmt=FMT,
+        classify=classify,
+        plan=plan_predictionbook,
+        skip_bad=skip_bad,
+        progress=progress,
+        fast=fast,
+    )
