@@ -354,8 +354,9 @@ def _team_value(sim: _Sim, method: str) -> Any:
         pooled = pool_multiple_choice(probs, method=method)
         pooled = np.clip(pooled, 1e-4, None)
         return [float(x) for x in pooled / pooled.sum()]
-    rule = "median" if method == "median" else "mean"
-    pooled = pool_numeric(vals, method="vincentization", rule=rule)
+    if method not in ("mean", "median"):
+        return None  # the log-odds rules do not apply to numeric questions
+    pooled = pool_numeric(vals, method="vincentization", rule=method)
     qd = pooled["quantiles"]
     return {
         "quantiles": {"levels": list(qd["levels"]), "values": _increasing(np.asarray(qd["values"]))}
@@ -402,6 +403,11 @@ def run_demo(
         return f"{kind[0]}-sim{seed}-{counter['n']:06d}"
 
     ws.journal.new_id = new_id  # type: ignore[method-assign]  # deterministic ids given the seed
+    from .docforecast import record_document_forecast
+
+    for c in ws.registry.collections:
+        # the document's own forecast comes first: it is dated at the document
+        record_document_forecast(ws, c)
     rng = np.random.default_rng(seed)
     qs = [
         q for q in sorted(ws.registry.questions.values(), key=lambda q: q.id) if q.model is not None
@@ -499,11 +505,6 @@ def run_demo(
                         n_f += 1
             bar.advance(task)
     timings["simulate_and_record"] = _time.perf_counter() - t0
-    from .docforecast import record_document_forecast
-
-    for c in ws.registry.collections:
-        # the document's own forecast is dated at the document, so it precedes all outcomes
-        record_document_forecast(ws, c)
     clock.set(max(s.resolve_at for s in sims.values()) + timedelta(days=1))
     report_dir = None
     if report:

@@ -5,6 +5,7 @@ The stored forms are described in ``docs/design.md`` ("Forecast values").
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from typing import Any
@@ -175,9 +176,9 @@ def _continuous(q: Question, raw: Any) -> dict[str, Any]:
     for lv in levels:
         if not 0.0 < lv < 1.0:
             raise InvalidForecastError(f"quantile level: {lv!r} is outside (0, 1)")
-    if any(b <= a for a, b in zip(levels, levels[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(levels)):
         raise InvalidForecastError(f"quantile levels: {levels!r} repeat; each level once")
-    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(values)):
         raise InvalidForecastError(
             f"quantiles: values {values!r} at levels {levels!r} are not increasing; "
             "a higher level needs a higher value"

@@ -254,6 +254,8 @@ class Workspace:
         st = self._load_state().setdefault(q.id, _QState())
         h = q.content_hash
         if st.snapshot_hash != h:
+            if st.snapshot_hash is not None:
+                self._check_compatible_edit(q)
             self.journal.append(
                 "question_version", {"question": q.snapshot(), "content_hash": h}, question_id=q.id
             )
@@ -261,6 +263,28 @@ class Workspace:
             assert self._journal_questions is not None
             self._journal_questions[q.id] = q
         return h
+
+    #: fields whose change would re-score earlier forecasts against a different question
+    SCORING_FIELDS = ("type", "options", "ordered", "lower", "upper", "open_at", "close_at")
+
+    def _check_compatible_edit(self, q: Question) -> None:
+        """Refuse an edited question file that would change how earlier forecasts score.
+
+        Wording (title, description, criteria, sources, tags) may be edited: the journal
+        keeps every version.  But once forecasts exist, a change of type, options or their
+        order, bounds or window would silently re-score them: that needs a new question id.
+        """
+        assert self._journal_questions is not None
+        old = self._journal_questions.get(q.id)
+        if old is None:
+            return
+        changed = [f for f in self.SCORING_FIELDS if getattr(old, f) != getattr(q, f)]
+        if changed and self.journal.records(kinds=("forecast",), question_id=q.id):
+            raise QuestionError(
+                f"question: {q.id} changed its {', '.join(changed)} after forecasts were recorded on it; "
+                "that would re-score them against a different question. Restore the file, or give the "
+                "changed question a new id (and link the old one under related:)"
+            )
 
     def resolution_of(self, qid: str) -> Record | None:
         return self._load_state().get(qid, _QState()).resolution
@@ -306,12 +330,11 @@ class Workspace:
             )
         res = self.resolution_of(q.id)
         if res is not None and strict:
-            resolved_at = datetime.fromisoformat(res.as_of or res.recorded_at)
-            if when >= resolved_at:
-                raise InvalidForecastError(
-                    f"question: {q.id} was resolved at {resolved_at.isoformat()} ({res.record_id}); "
-                    "a forecast must be dated before that (use --as-of for a back-filled one)"
-                )
+            # whatever its as_of, a forecast written after the outcome is known could use it
+            raise InvalidForecastError(
+                f"question: {q.id} is already resolved ({res.record_id}); forecasts written after the "
+                "resolution are refused, even back-dated ones (retract the resolution to reopen it)"
+            )
         ev = [str(e) for e in evidence]
         if ev:
             known = self.journal.existing_ids(ev)
@@ -358,6 +381,11 @@ class Workspace:
             raise ResolutionError(f"outcome: missing; give the outcome of {q.id} or --annul")
         value = None if annul else parse_outcome(q, outcome)
         t = _as_dt(as_of, "as_of")
+        if t is not None and not q.open_at <= t <= self.clock() + timedelta(minutes=5):
+            raise ResolutionError(
+                f"as_of: {t.isoformat()} is not allowed; the outcome must become known between the "
+                f"question's opening ({q.open_at.isoformat()}) and now"
+            )
         prev = self.resolution_of(q.id)
         if prev is not None and not supersede:
             raise ResolutionError(

@@ -81,10 +81,13 @@ def predict(
       multiple choice  A=0.2,B=0.5,C=0.3 (one probability per option, summing to 1)
       numeric / date   0.1=9000,0.5=11000,0.9=14000 (>= 3 quantiles) | normal(mu=11000,sigma=1500)
     \b
-    Examples:
-      forecast predict kursk-nk-troops-engage 70% -a alice -r "State Dept confirmation"
-      forecast predict kursk-nk-troops-engage "very likely" -a bob
-      forecast predict kursk-war-state-mid-2025 "Ceasefire=0.2,Active war=0.7,Other=0.1"
+    Examples (the Kursk questions closed in 2025, so these are back-filled with --as-of):
+      forecast predict kursk-nk-troops-engage 70% -a alice --as-of 2024-11-20 -r "State Dept statement"
+      forecast predict kursk-nk-troops-engage "very likely" -a bob --as-of 2024-11-20
+      forecast predict kursk-kim-first-foreign-visit \\
+          "Russia=0.4,China=0.15,Another country=0.05,No foreign visit by 31 December 2025=0.4" \\
+          --as-of 2024-11-20
+      forecast predict kursk-nk-troops-in-russia 0.1=10000,0.5=12000,0.9=20000 --as-of 2024-11-20
     """
     ws = open_workspace(ctx)
     rec = ws.predict(

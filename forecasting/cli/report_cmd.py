@@ -33,6 +33,16 @@ from ._common import open_workspace
     type=click.FloatRange(1e-9, 0.1),
     help="Probabilities are clipped to [c, 1-c] for the log score.",
 )
+@click.option(
+    "--exclude-backfilled",
+    is_flag=True,
+    help="Leave out forecasts recorded more than a day after their as-of date.",
+)
+@click.option(
+    "--allow-broken-chain",
+    is_flag=True,
+    help="Build the report even if `forecast verify` fails (marked as such).",
+)
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
 def report(
@@ -44,6 +54,8 @@ def report(
     out: str,
     title: str | None,
     log_clip: float,
+    exclude_backfilled: bool,
+    allow_broken_chain: bool,
     no_progress: bool,
 ) -> None:
     """Score every resolved forecast and write a calibration report (HTML, Markdown, JSON).
@@ -67,6 +79,8 @@ def report(
         title=title,
         log_clip=log_clip,
         progress=not no_progress,
+        exclude_backfilled=exclude_backfilled,
+        allow_broken_chain=allow_broken_chain,
     )
     for m in paths.data.get("messages", []):
         click.echo(f"note: {m}", err=True)

@@ -17,7 +17,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -276,10 +276,8 @@ class Journal:
             conn.commit()
         except BaseException:
             self._pending.clear()
-            try:
+            with suppress(SQLAlchemyError):
                 conn.rollback()
-            except SQLAlchemyError:
-                pass
             self._run_rollback_hooks()
             raise
         finally:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ReportError
+from ..errors import ChainError, ReportError
 from ..questions import parse_datetime
 
 __all__ = ["ReportPaths", "build_report", "filter_frame"]
@@ -101,8 +101,16 @@ def build_report(
     log_clip: float = 1e-3,
     progress: bool = False,
     seed: int = 0,
+    exclude_backfilled: bool = False,
+    allow_broken_chain: bool = False,
 ) -> ReportPaths:
-    """Write ``report.html``, ``report.md`` and ``report.json`` into ``out``."""
+    """Write ``report.html``, ``report.md`` and ``report.json`` into ``out``.
+
+    The journal's hash chain is verified first: a broken chain raises
+    :class:`~forecasting.errors.ChainError` unless ``allow_broken_chain``, and then every
+    format says so at the top.  ``exclude_backfilled`` leaves out forecasts recorded more
+    than a day after their as-of date.
+    """
     from rich.progress import Progress
 
     from ..journal.frames import evidence_frame, forecasts_frame
@@ -120,6 +128,12 @@ def build_report(
         def tick(s: str) -> None:
             bar.update(task, description=s)
 
+        check = ws.journal.verify()
+        if not check.ok and not allow_broken_chain:
+            raise ChainError(
+                f"journal: {check.problem}; no report is built on a tampered journal "
+                "(see `forecast verify`; --allow-broken-chain builds it anyway, marked as such)"
+            )
         frame = forecasts_frame(ws.journal)
         ev = evidence_frame(ws.journal)
         filters = {
@@ -133,6 +147,9 @@ def build_report(
             if v
         }
         sub = filter_frame(frame, analyst=analyst, tag=tag, collection=collection, since=since)
+        if exclude_backfilled:
+            filters["exclude_backfilled"] = True
+            sub = sub[~sub["backfilled"]]
         hedges: dict[str, int] = {}
         if not ev.empty:
             for d in ev["data"]:
@@ -146,6 +163,11 @@ def build_report(
                 if len(sub)
                 else False
             )
+        chain_message = (
+            None
+            if check.ok
+            else f"JOURNAL CHAIN BROKEN: {check.problem}. The figures below may rest on tampered records."
+        )
         data = assemble(
             sub,
             evidence=ev,
@@ -158,6 +180,9 @@ def build_report(
             tick=tick,
             seed=seed,
         )
+        data["chain_ok"] = check.ok
+        if chain_message:
+            data["messages"].insert(0, chain_message)
         tick("rendering")
         html_path, md_path, json_path = out / "report.html", out / "report.md", out / "report.json"
         _write(html_path, render_html(data))

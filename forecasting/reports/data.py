@@ -78,17 +78,35 @@ def _kind(forecaster: str) -> str:
     return "analyst"
 
 
-def first_forecasts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each forecaster's first forecast on each question (made before the question ended)."""
-    if frame.empty:
-        return frame
+def in_window(frame: pd.DataFrame) -> pd.Series:
+    """Forecasts made before their question ended (``min(close_at, resolved_at)``), the same
+    rule the time averages use; later ones could have used the outcome."""
     end = frame["close_at"].where(
         frame["resolved_at"].isna() | (frame["close_at"] < frame["resolved_at"]),
         frame["resolved_at"],
     )
-    sub = frame[frame["as_of"] <= end.fillna(frame["as_of"])]
+    return frame["as_of"] < end.fillna(frame["close_at"])
+
+
+def first_forecasts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each forecaster's first forecast on each question (made before the question ended)."""
+    if frame.empty:
+        return frame
+    sub = frame[in_window(frame)]
     sub = sub.sort_values(["question_id", "forecaster", "as_of", "seq"])
     return sub.groupby(["question_id", "forecaster"], sort=False).head(1)
+
+
+def pairwise_selection(summary: list[dict[str, Any]]) -> list[str]:
+    """Who enters the pairwise tests: the analysts with the most resolved questions, and the
+    best forecaster of every other kind (team pool, model, crowd, document)."""
+    scored = [r for r in summary if r.get("brier2_time_avg") is not None]
+    chosen = [r["forecaster"] for r in scored if r["kind"] == "analyst"][:MAX_PAIRWISE]
+    for kind in ("team", "model", "crowd", "document"):
+        members = [r for r in scored if r["kind"] == kind]
+        if members:
+            chosen.append(min(members, key=lambda r: r["brier2_time_avg"])["forecaster"])
+    return chosen
 
 
 def _reliability(
@@ -182,6 +200,13 @@ def assemble(
     data["by_type"] = {str(k): int(v) for k, v in per_q["question_type"].value_counts().items()}
     tick("scoring")
     scored = score_forecasts(frame, log_clip=log_clip)
+    late = scored["resolved"] & ~in_window(scored)
+    if late.any():
+        data["messages"].append(
+            f"{int(late.sum())} forecast(s) dated at or after their question's end (its close or "
+            "resolution) are left out of every score: they could have used the outcome."
+        )
+    scored = scored[~late]
     res = scored[scored["resolved"]]
     if res.empty:
         data["messages"].append(
@@ -217,7 +242,10 @@ def assemble(
             }
             gb = g[g["question_type"] == "binary"]
             row["brier_mean"] = _f(gb["brier"].mean()) if len(gb) else None
-            row["log_mean"] = _f(g["log"].mean())
+            gc = g[g["question_type"].isin(["binary", "multiple_choice"])]
+            row["log_mean"] = (
+                _f(gc["log"].mean()) if len(gc) else None
+            )  # numeric log densities have units
             if len(tg):
                 b = tg["brier2_time_avg"].to_numpy()
                 lg = tg["log_time_avg"].to_numpy()
@@ -254,9 +282,11 @@ def assemble(
     tick("comparing forecasters")
     if ta is not None and not ta.empty:
         bin_ta = ta[ta["question_type"].isin(["binary", "multiple_choice"])]
-        top = [r["forecaster"] for r in summary if r.get("brier2_time_avg") is not None][
-            :MAX_PAIRWISE
-        ]
+        top = pairwise_selection(summary)
+        data["pairwise_rule"] = (
+            f"the {MAX_PAIRWISE} analysts with the most resolved questions, plus the best (lowest "
+            "time-averaged Brier) team pool, model, crowd source and document"
+        )
         mat = bin_ta[bin_ta["forecaster"].isin(top)].pivot_table(
             index="forecaster", columns="question_id", values="brier2_time_avg"
         )
@@ -366,8 +396,12 @@ def assemble(
             "n_statements": int((frame["forecaster"] == d).sum()),
             "n_resolved": int((res["forecaster"] == d).sum()),
             "n_hedges": int((doc_hedges or {}).get(d, 0)),
-            "brier_mean": _f(res.loc[res["forecaster"] == d, "brier"].mean())
-            if (res["forecaster"] == d).any()
+            "brier_mean": _f(
+                res.loc[
+                    (res["forecaster"] == d) & (res["question_type"] == "binary"), "brier"
+                ].mean()
+            )
+            if ((res["forecaster"] == d) & (res["question_type"] == "binary")).any()
             else None,
         }
         for d in docs

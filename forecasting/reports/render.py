@@ -31,6 +31,12 @@ def _fmt(x: Any, nd: int = 3) -> str:
     return str(x)
 
 
+def _pval(x: Any) -> str:
+    if x is None:
+        return "–"
+    return "<0.001" if x < 0.001 else f"{x:.3f}"
+
+
 def _ci(c: Any) -> str:
     if not c or c[0] is None:
         return "–"
@@ -128,6 +134,7 @@ def render_html(data: dict[str, Any]) -> str:
     )
     env.filters["fmt"] = _fmt
     env.filters["ci"] = _ci
+    env.filters["pval"] = _pval
     plots = _plots(data)
 
     def safe(s: str) -> Markup:  # the SVG functions escape every text they are given
@@ -146,7 +153,7 @@ def _md_table(rows: list[dict[str, Any]], cols: list[tuple[str, str]]) -> list[s
         cells = []
         for k, _ in cols:
             v = r.get(k)
-            s = _ci(v) if k.endswith("_ci") else _fmt(v)
+            s = _ci(v) if k.endswith("_ci") else _pval(v) if k in ("p_value", "p_holm") else _fmt(v)
             cells.append(s.replace("|", "\\|"))
         out.append("| " + " | ".join(cells) + " |")
     return [*out, ""]
@@ -220,6 +227,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             ("ece", "ECE"),
             ("spiegelhalter_z", "Spiegelhalter z"),
             ("slope", "slope"),
+            ("slope_se", "slope se"),
             ("intercept", "intercept"),
         ],
     )

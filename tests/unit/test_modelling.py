@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -161,7 +162,7 @@ def test_count_model_quantiles_can_be_recorded(mws) -> None:  # type: ignore[no-
     )
     rec = run_model(mws, "num", at="2020-06-02", record=True).record
     vals = rec.data["value"]["quantiles"]["values"]
-    assert all(b > a for a, b in zip(vals, vals[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(vals))
 
 
 def test_recording_after_close_is_refused(mws) -> None:  # type: ignore[no-untyped-def]

@@ -119,3 +119,53 @@ def test_filters_by_tag_and_since(workspace, tmp_path: Path) -> None:
     assert data["n_forecasts"] == 0
     data = build_report(workspace, out=tmp_path / "r", tag="t1").data
     assert data["n_forecasts"] == 2
+
+
+def test_report_refuses_a_tampered_journal_unless_told(workspace, tmp_path: Path, forecast) -> None:
+    import sqlite3
+
+    from forecasting.errors import ChainError
+
+    workspace.predict("bin", 0.8, analyst="alice")
+    workspace.resolve("bin", "yes", source="https://example.org")
+    db = workspace.db_url.split("///", 1)[1]
+    con = sqlite3.connect(db)
+    con.execute(
+        "UPDATE records SET payload = replace(payload, '0.8', '0.9') WHERE kind = 'forecast'"
+    )
+    con.commit()
+    con.close()
+    with pytest.raises(ChainError, match="no report is built on a tampered journal"):
+        build_report(workspace, out=tmp_path / "r")
+    res = forecast(
+        "-w", str(workspace.root), "report", "--out", str(tmp_path / "r"), "--no-progress"
+    )
+    assert res.exit_code == 1 and "edited" in res.stderr
+    paths = build_report(workspace, out=tmp_path / "r2", allow_broken_chain=True)
+    assert "JOURNAL CHAIN BROKEN" in paths.html.read_text()
+    assert paths.data["chain_ok"] is False
+
+
+def test_forecasts_after_the_end_are_left_out_of_every_score(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.3, analyst="alice", as_of="2024-01-01T00:00:00Z")
+    workspace.resolve("bin", "yes", source="https://example.org", as_of="2024-02-01T00:00:00Z")
+    # an import (strict=False) can carry a forecast dated after the resolution
+    workspace.predict("bin", 0.99, analyst="alice", as_of="2024-02-05T00:00:00Z", strict=False)
+    data = build_report(workspace, out=tmp_path / "r").data
+    (row,) = data["summary"]
+    assert row["n_forecasts"] == 1
+    assert row["brier_mean"] == pytest.approx(0.49)
+    assert any(
+        "1 forecast(s) dated at or after their question's end" in m for m in data["messages"]
+    )
+
+
+def test_backfilled_forecasts_can_be_excluded(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.3, analyst="alice", as_of="2024-01-01T00:00:00Z")  # back-filled
+    workspace.predict("bin", 0.6, analyst="bob")
+    workspace.resolve("bin", "yes", source="https://example.org")
+    all_ = build_report(workspace, out=tmp_path / "r").data
+    assert all_["backfilled"]["n"] == 1
+    live = build_report(workspace, out=tmp_path / "r2", exclude_backfilled=True).data
+    assert [r["forecaster"] for r in live["summary"]] == ["bob"]
+    assert live["filters"]["exclude_backfilled"] is True

@@ -171,13 +171,11 @@ def test_resolve_supersede_and_no_forecast_after(workspace: Workspace) -> None:
         match=rf"question: bin is already resolved by {r1.record_id}; use --supersede",
     ):
         workspace.resolve("bin", "no", source="x")
-    with pytest.raises(
-        InvalidForecastError,
-        match=r"question: bin was resolved at .*a forecast must be dated before",
-    ):
+    with pytest.raises(InvalidForecastError, match=r"question: bin is already resolved .*refused"):
         workspace.predict("bin", 0.4)
-    # a back-filled forecast dated before the resolution is still allowed
-    workspace.predict("bin", 0.4, as_of="2024-01-01T00:00:00Z")
+    # written after the outcome is known, a back-dated forecast could use it: refused too
+    with pytest.raises(InvalidForecastError, match=r"even back-dated ones"):
+        workspace.predict("bin", 0.4, as_of="2024-01-01T00:00:00Z")
     r2 = workspace.resolve("bin", "no", source="correction", supersede=True)
     assert r2.data["supersedes"] == r1.record_id
     assert workspace.resolution_of("bin") == r2
@@ -439,3 +437,34 @@ def test_forecast_round_trips_through_journal_and_frame(
         assert np.isnan(row["p"])
     assert row["probs"] == (tuple(want["probs"]) if "probs" in want else None)
     assert workspace.journal.verify().ok
+
+
+def test_an_edit_that_would_rescore_forecasts_is_refused(
+    tmp_path, make_collection, question_yaml
+) -> None:
+    from forecasting import Workspace
+    from forecasting.errors import QuestionError
+
+    src = make_collection(tmp_path / "src" / "c", {"mc": question_yaml["mc"]})
+    ws = Workspace.init(tmp_path / "ws", analyst="alice", questions=[src])
+    ws.predict("mc", [0.7, 0.2, 0.1])
+    qfile = ws.root / "questions" / "c" / "mc.yaml"
+    qfile.write_text(qfile.read_text().replace('"Question mc?"', '"Question mc, reworded?"'))
+    ws2 = Workspace.open(ws.root)
+    ws2.predict("mc", [0.6, 0.3, 0.1])  # wording may change: a new snapshot is recorded
+    assert len(ws2.journal.records(kinds=("question_version",))) == 2
+    qfile.write_text(qfile.read_text().replace('["A", "B", "C"]', '["C", "B", "A"]'))
+    ws3 = Workspace.open(ws.root)
+    before = len(ws3.journal)
+    with pytest.raises(
+        QuestionError, match=r"mc changed its options after forecasts were recorded"
+    ):
+        ws3.predict("mc", [0.6, 0.3, 0.1])
+    assert len(Workspace.open(ws.root).journal) == before
+
+
+def test_resolution_date_must_lie_in_the_question_window(workspace) -> None:
+    with pytest.raises(ResolutionError, match=r"as_of: .* is not allowed"):
+        workspace.resolve("bin", "yes", source="x", as_of="2019-06-01T00:00:00Z")
+    with pytest.raises(ResolutionError, match=r"as_of: .* is not allowed"):
+        workspace.resolve("bin", "yes", source="x", as_of="2090-06-01T00:00:00Z")
