@@ -517,6 +517,7 @@ def run_demo(
             out=report_dir,
             title=f"Kursk question set: SIMULATED demo (seed {seed})",
             simulated=True,
+            analyst_model=True,
             progress=progress,
         )
         timings["report"] = _time.perf_counter() - t1

@@ -43,6 +43,11 @@ from ._common import open_workspace
     is_flag=True,
     help="Build the report even if `forecast verify` fails (marked as such).",
 )
+@click.option(
+    "--analyst-model",
+    is_flag=True,
+    help="Also fit the Bayesian analyst model: each analyst's bias and noise (PyMC; slower).",
+)
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
 def report(
@@ -56,6 +61,7 @@ def report(
     log_clip: float,
     exclude_backfilled: bool,
     allow_broken_chain: bool,
+    analyst_model: bool,
     no_progress: bool,
 ) -> None:
     """Score every resolved forecast and write a calibration report (HTML, Markdown, JSON).
@@ -65,6 +71,7 @@ def report(
       forecast report --out report/
       forecast report --analyst alice --since 2025-01-01 --out alice/
       forecast report --tag consequence-12
+      forecast report --analyst-model      # each analyst's bias and noise, with intervals
     """
     from ..reports import build_report
 
@@ -81,6 +88,7 @@ def report(
         progress=not no_progress,
         exclude_backfilled=exclude_backfilled,
         allow_broken_chain=allow_broken_chain,
+        analyst_model=analyst_model,
     )
     for m in paths.data.get("messages", []):
         click.echo(f"note: {m}", err=True)

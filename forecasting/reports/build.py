@@ -103,6 +103,7 @@ def build_report(
     seed: int = 0,
     exclude_backfilled: bool = False,
     allow_broken_chain: bool = False,
+    analyst_model: bool = False,
 ) -> ReportPaths:
     """Write ``report.html``, ``report.md`` and ``report.json`` into ``out``.
 
@@ -179,6 +180,7 @@ def build_report(
             doc_hedges=hedges,
             tick=tick,
             seed=seed,
+            analyst_model=analyst_model,
         )
         data["chain_ok"] = check.ok
         if chain_message:

@@ -159,6 +159,7 @@ def assemble(
     simulated: bool = False,
     doc_hedges: dict[str, int] | None = None,
     tick: Callable[[str], None] = lambda s: None,
+    analyst_model: bool = False,
 ) -> dict[str, Any]:
     """All numbers of the report.  ``frame`` is a forecasts frame (already filtered)."""
     rng = np.random.default_rng(seed)
@@ -406,10 +407,65 @@ def assemble(
         }
         for d in docs
     ]
+    # ---------------------------------------------------------------- analyst model
+    if analyst_model:
+        tick("fitting the Bayesian analyst model")
+        data["analyst_model"] = _analyst_model(scored, seed=seed)
     # ---------------------------------------------------------------- trajectories
     tick("trajectories")
     data["trajectories"] = _trajectories(frame, evidence)
     return data
+
+
+def _analyst_model(scored: pd.DataFrame, *, seed: int) -> dict[str, Any]:
+    """Each analyst's bias and noise from the Bayesian analyst model (aggregation issue).
+
+    Fitted on the analysts' first forecasts on resolved binary questions (clipped to
+    [0.01, 0.99]); ``a`` below 1 means log-odds shrunk toward 50% (under-confident), above 1
+    stretched (over-confident); ``b`` is a lean toward Yes; ``sigma`` the noise.
+    """
+    from ..aggregation import fit_analyst_model
+
+    sub = first_forecasts(scored[scored["resolved"] & (scored["question_type"] == "binary")])
+    sub = sub[sub["forecaster"].map(_kind) == "analyst"]
+    out: dict[str, Any] = {"analysts": [], "n_questions": int(sub["question_id"].nunique())}
+    if sub["forecaster"].nunique() < 2 or out["n_questions"] < 5:
+        out["message"] = (
+            "The analyst model needs at least 2 analysts and 5 resolved binary questions; "
+            f"there are {sub['forecaster'].nunique()} and {out['n_questions']}."
+        )
+        return out
+    fc = sub[["question_id", "forecaster", "p"]].assign(p=sub["p"].clip(0.01, 0.99))
+    outcomes = sub.drop_duplicates("question_id").set_index("question_id")["outcome"].to_dict()
+    fit = fit_analyst_model(fc, outcomes, draws=1000, tune=1000, chains=2, random_seed=seed)
+    summ = fit.analyst_summary(interval=0.9)
+    out.update(
+        {
+            "sampler": fit.sampler,
+            "rhat_max": _f(fit.rhat_max),
+            "converged": bool(fit.rhat_max <= 1.01),
+        }
+    )
+    for r in summ.itertuples():
+        out["analysts"].append(
+            {
+                k: (str(getattr(r, k)) if k == "forecaster" else _f(getattr(r, k)))
+                for k in (
+                    "forecaster",
+                    "a",
+                    "a_low",
+                    "a_high",
+                    "b",
+                    "b_low",
+                    "b_high",
+                    "sigma",
+                    "sigma_low",
+                    "sigma_high",
+                )
+            }
+        )
+    out["caution"] = _caution(out["n_questions"], "analyst parameters")
+    return out
 
 
 def _numeric(scored: pd.DataFrame) -> dict[str, Any]:

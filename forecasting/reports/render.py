@@ -15,6 +15,7 @@ SECTIONS = (
     ("reliability", "Reliability"),
     ("decomposition", "Score decomposition"),
     ("by-tag", "Calibration by tag"),
+    ("analyst-model", "Analyst bias and noise"),
     ("numeric", "Numeric and date questions"),
     ("document", "The document's own forecast"),
     ("trajectories", "Question trajectories"),
@@ -120,7 +121,28 @@ def _plots(data: dict[str, Any]) -> dict[str, Any]:
                 ),
             }
         )
-    return {"forest": _forest(data), "reliability": rel, "pit": pits, "trajectories": traj}
+    am = data.get("analyst_model") or {}
+    rows = am.get("analysts") or []
+    am_svg = (
+        svg.bar_interval_svg(
+            [r["forecaster"] for r in rows],
+            [r["a"] for r in rows],
+            [r["a_low"] for r in rows],
+            [r["a_high"] for r in rows],
+            xlabel="a: log-odds scale (1 = calibrated; <1 under-, >1 over-confident), 90% interval",
+            title="Analyst model: scale of each analyst's log-odds",
+            reference=1.0,
+        )
+        if rows
+        else ""
+    )
+    return {
+        "forest": _forest(data),
+        "reliability": rel,
+        "pit": pits,
+        "trajectories": traj,
+        "analyst_model": am_svg,
+    }
 
 
 def render_html(data: dict[str, Any]) -> str:

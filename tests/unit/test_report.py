@@ -169,3 +169,59 @@ def test_backfilled_forecasts_can_be_excluded(workspace, tmp_path: Path) -> None
     live = build_report(workspace, out=tmp_path / "r2", exclude_backfilled=True).data
     assert [r["forecaster"] for r in live["summary"]] == ["bob"]
     assert live["filters"]["exclude_backfilled"] is True
+
+
+def test_analyst_model_section_needs_enough_data(workspace, tmp_path: Path) -> None:
+    workspace.predict("bin", 0.8, analyst="alice")
+    workspace.resolve("bin", "yes", source="https://example.org")
+    data = build_report(workspace, out=tmp_path / "r", analyst_model=True).data
+    assert (
+        "needs at least 2 analysts and 5 resolved binary questions"
+        in data["analyst_model"]["message"]
+    )
+    html = build_report(workspace, out=tmp_path / "r2").html.read_text()
+    assert 'id="analyst-model"' in html and "--analyst-model" in html
+
+
+@pytest.mark.slow
+def test_analyst_model_section_orders_simulated_analysts(tmp_path: Path) -> None:
+    """SIMULATED: an analyst who doubles the log-odds gets a larger scale `a` than one who halves them."""
+    import numpy as np
+
+    from forecasting import Workspace
+    from forecasting.questions import Question
+
+    rng = np.random.default_rng(5)
+    ws = Workspace.init(tmp_path / "ws", analyst="x")
+    for i in range(40):
+        q = Question(
+            id=f"sim-{i}",
+            type="binary",
+            title=f"SIMULATED {i}",
+            resolution_criteria="simulated",
+            resolution_sources=["simulation"],
+            open_at="2024-01-01T00:00:00Z",
+            close_at="2024-06-01T00:00:00Z",
+            resolve_by="2024-07-01T00:00:00Z",
+        )
+        z = rng.normal(0, 1.5)
+        for who, scale in (("doubler", 2.0), ("honest", 1.0), ("halver", 0.5)):
+            x = scale * z + rng.normal(0, 0.3)
+            ws.predict(
+                q.id,
+                float(np.clip(1 / (1 + np.exp(-x)), 0.01, 0.99)),
+                analyst=who,
+                question=q,
+                as_of="2024-02-01T00:00:00Z",
+            )
+        ws.resolve(
+            q.id,
+            "yes" if rng.uniform() < 1 / (1 + np.exp(-z)) else "no",
+            source="SIMULATED",
+            question=q,
+            as_of="2024-06-01T00:00:00Z",
+        )
+    am = build_report(ws, out=tmp_path / "r", analyst_model=True).data["analyst_model"]
+    a = {r["forecaster"]: r["a"] for r in am["analysts"]}
+    assert a["doubler"] > a["honest"] > a["halver"]
+    assert am["converged"]
