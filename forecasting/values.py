@@ -17,6 +17,8 @@ from .questions import Question, datetime_to_days, parse_datetime
 __all__ = ["format_value", "parse_forecast_value", "parse_outcome"]
 
 _SUM_TOL = 1e-6
+#: numeric values beyond this overflow the squared-error scores (CRPS)
+MAX_MAGNITUDE = 1e100
 
 
 def _num(x: Any, field: str) -> float:
@@ -26,6 +28,11 @@ def _num(x: Any, field: str) -> float:
         raise InvalidForecastError(f"{field}: {x!r} is not a number") from None
     if not math.isfinite(v):
         raise InvalidForecastError(f"{field}: {x!r} is not a finite number")
+    if abs(v) > MAX_MAGNITUDE:
+        raise InvalidForecastError(
+            f"{field}: {x!r} is too large; numbers up to {MAX_MAGNITUDE:g} in magnitude are allowed "
+            "(scores square them)"
+        )
     return v
 
 

@@ -258,3 +258,10 @@ def test_format_value() -> None:
     assert format_value({"distribution": {"name": "normal", "params": {"mu": 1, "sigma": 2}}}) == (
         "normal(mu=1, sigma=2)"
     )
+
+
+def test_absurdly_large_quantiles_are_refused(workspace) -> None:
+    from forecasting.errors import InvalidForecastError
+
+    with pytest.raises(InvalidForecastError, match="too large"):
+        workspace.predict("free", "0.1=1e308,0.5=1.5e308,0.9=1.7e308")
