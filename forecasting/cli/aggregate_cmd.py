@@ -7,20 +7,9 @@ from typing import Any
 
 import click
 
+from ..aggregation.frames import METHODS as METHOD_NAMES
 from ..errors import ForecastingError
 from ._common import emit, open_workspace
-
-METHOD_NAMES = (
-    "mean",
-    "median",
-    "trimmed_mean",
-    "geometric_mean_odds",
-    "extremized",
-    "neyman",
-    "recency_median",
-    "performance_weighted",
-    "bayesian",
-)
 
 
 @click.command()
