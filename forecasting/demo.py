@@ -36,6 +36,7 @@ import numpy as np
 from .errors import ConfigError
 from .probability import distribution_from_value, strictly_increasing
 from .questions import Question, load_registry
+from .values import parse_forecast_value
 from .workspace import Workspace
 
 __all__ = ["ANALYSTS", "DemoResult", "default_collection", "run_demo"]
@@ -182,8 +183,8 @@ def _rand_time(rng: np.random.Generator, a: datetime, b: datetime) -> datetime:
 
 
 def _plan(q: Question, rng: np.random.Generator) -> _Sim:
-    from .modelling import question_for_model
     from .models import model_from_spec
+    from .questions import question_for_model
 
     assert q.model is not None
     model = model_from_spec(q.model.model_dump(), question=question_for_model(q))
@@ -484,10 +485,11 @@ def run_demo(
                     )
                     sim.standing[a] = v
                     n_f += 1
-            ws.predict(
-                qid,
-                _model_value(sim, when),
-                analyst=f"model:{q.model.name}",  # type: ignore[union-attr]
+            ws.write_forecast(
+                q,
+                parse_forecast_value(q, _model_value(sim, when)),
+                forecaster=f"model:{q.model.name}",  # type: ignore[union-attr]
+                allowed_kinds=("model",),
                 rationale=f"model {q.model.name} on {len(evidence_ids[qid])} evidence item(s)",  # type: ignore[union-attr]
                 evidence=evidence_ids[qid],
             )
@@ -496,10 +498,11 @@ def run_demo(
                 for m in TEAM_METHODS:
                     v = _team_value(sim, m)
                     if v is not None:
-                        ws.predict(
-                            qid,
-                            v,
-                            analyst=f"team:{m}",
+                        ws.write_forecast(
+                            q,
+                            parse_forecast_value(q, v),
+                            forecaster=f"team:{m}",
+                            allowed_kinds=("team",),
                             rationale="pooled standing forecasts of the simulated analysts",
                         )
                         n_f += 1

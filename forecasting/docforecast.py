@@ -77,15 +77,17 @@ def record_document_forecast(ws: Workspace, collection: str) -> DocForecastSumma
                         },
                         by=who,
                         record_id=rid,
+                        allowed_kinds=("document",),
                     )
                 out.hedges.append((q.id, phrase))
                 continue
             rid = f"f-{key}"
             if not ws.journal.existing_ids([rid]):
-                ws.predict(
-                    q.id,
+                ws.write_forecast(
+                    q,
                     {"p": word.point, "word": word.word},
-                    analyst=who,
+                    forecaster=who,
+                    allowed_kinds=("document",),
                     as_of=when,
                     rationale=f"document wording {phrase!r} read as ICD 203 {word.word!r}",
                     record_id=rid,

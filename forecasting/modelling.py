@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import forecasters
 from .errors import InvalidForecastError, ModelError
 from .journal import Record
-from .questions import Question, parse_datetime
+from .questions import Question, parse_datetime, question_for_model
 from .workspace import Workspace
 
 __all__ = [
@@ -34,20 +35,7 @@ CLIP = 1e-3
 def model_forecaster(q: Question) -> str:
     if q.model is None:
         raise ModelError(f"question: {q.id} has no model: block in its file")
-    return f"model:{q.model.name}"
-
-
-def question_for_model(q: Question) -> dict[str, Any]:
-    lo, hi = q.numeric_bounds() if q.type in ("numeric", "date") else (None, None)
-    return {
-        "id": q.id,
-        "type": q.type,
-        "open_at": q.open_at,
-        "close_at": q.close_at,
-        "options": list(q.options) if q.options else None,
-        "lower": lo,
-        "upper": hi,
-    }
+    return forecasters.model(q.model.name)
 
 
 def _item(rec_id: str | None, d: dict[str, Any]) -> dict[str, Any]:
@@ -209,10 +197,11 @@ def run_model(
             f"model {model.name} v{model.version}, config {model.config_hash[:12]}, "
             f"{len(used)} evidence item(s)" + ("" if diag.ok else "; DIAGNOSTICS FAILED")
         )
-        run.record = ws.predict(
-            q.id,
+        run.record = ws.write_forecast(
+            q,
             recordable_value(value),
-            analyst=run.forecaster,
+            forecaster=run.forecaster,
+            allowed_kinds=("model",),
             as_of=as_of,
             rationale=rationale,
             evidence=used,
@@ -270,6 +259,3 @@ def update_all(
             bar.advance(task)
     return out
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

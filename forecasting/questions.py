@@ -42,6 +42,12 @@ __all__ = [
 ]
 
 QUESTION_TYPES = ("binary", "multiple_choice", "numeric", "date")
+#: dates (question windows, forecast and resolution times) must lie in these years (UTC)
+MIN_YEAR, MAX_YEAR = 1900, 2200
+#: sub-folders of a collection that hold other files than questions
+NON_QUESTION_FOLDERS = ("news", "decisions")
+#: files in a collection folder that are not questions
+NON_QUESTION_FILES = ("collection.yaml", "resolutions.yaml")
 RELATIONS = ("implies", "excludes", "conditional_on", "related")
 _ID = re.compile(r"^[a-z0-9][a-z0-9._:-]*$")
 
@@ -63,18 +69,35 @@ def parse_datetime(value: Any, *, field: str = "date") -> datetime:
                 dt = datetime.combine(date.fromisoformat(s), time(0), tzinfo=UTC)
             else:
                 dt = datetime.fromisoformat(s.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise QuestionError(
-                f"{field}: {value!r} is not an ISO 8601 date or datetime; write e.g. "
+                f"{field}: {_show(value)} is not an ISO 8601 date or datetime; write e.g. "
                 "2025-06-30 or 2025-06-30T12:00:00Z"
             ) from None
     else:
-        raise QuestionError(f"{field}: {value!r} is not a date; write e.g. 2025-06-30T00:00:00Z")
+        raise QuestionError(
+            f"{field}: {_show(value)} is not a date; write e.g. 2025-06-30T00:00:00Z"
+        )
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise QuestionError(
-            f"{field}: {value!r} has no timezone; add one, e.g. 2025-06-30T12:00:00Z or +09:00"
+            f"{field}: {_show(value)} has no timezone; add one, e.g. 2025-06-30T12:00:00Z or +09:00"
         )
-    return dt.astimezone(UTC)
+    try:
+        out = dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        out = None
+    if out is None or not MIN_YEAR <= out.year <= MAX_YEAR:
+        raise QuestionError(
+            f"{field}: {_show(value)} is outside the allowed range of dates, "
+            f"{MIN_YEAR}-01-01 to {MAX_YEAR}-12-31 (UTC)"
+        )
+    return out
+
+
+def _show(value: Any, limit: int = 80) -> str:
+    """``repr`` of user input, cut to about ``limit`` characters for error messages."""
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 1] + "…"
 
 
 def _dt(v: Any) -> datetime:
@@ -119,6 +142,17 @@ class Related(_Strict):
     relation: Literal["implies", "excludes", "conditional_on", "related"]
 
 
+class ConditionalOn(_Strict):
+    """A conditional question A | (B = outcome): forecasts on it are P(A | B = outcome).
+
+    It is scored only if B resolves as conditioned; otherwise it is annulled (Metaculus's
+    semantics).  ``outcome`` is ``yes``/``no`` for a binary B or one of B's options.
+    """
+
+    question: str
+    outcome: str = Field(min_length=1)
+
+
 class Question(_Strict):
     """One forecast question.  See ``docs/design.md`` for the YAML form."""
 
@@ -137,6 +171,7 @@ class Question(_Strict):
     base_rate: BaseRate | None = None
     model: ModelSpec | None = None
     related: list[Related] = Field(default_factory=list)
+    conditional_on: ConditionalOn | None = None
     options: list[str] | None = None
     ordered: bool = False
     unit: str | None = None
@@ -157,6 +192,8 @@ class Question(_Strict):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Question:
+        if self.conditional_on is not None and self.conditional_on.question == self.id:
+            raise ValueError("conditional_on: a question cannot be conditional on itself")
         if self.close_at <= self.open_at:
             raise ValueError(
                 f"close_at {self.close_at.isoformat()} must be after open_at {self.open_at.isoformat()}"
@@ -270,16 +307,6 @@ class Collection(BaseModel):
 # ---------------------------------------------------------------- YAML with line numbers
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings (we parse them, with timezones)."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 @dataclass(frozen=True)
 class Problem:
     file: str
@@ -315,21 +342,25 @@ def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int:
     return line
 
 
-def _read_yaml(path: Path, display: str, problems: list[Problem]) -> tuple[Any, yaml.Node | None]:
+def read_yaml_file(
+    path: Path, display: str, problems: list[Problem]
+) -> tuple[Any, yaml.Node | None]:
+    """``(data, node)`` of a YAML file, or ``(None, None)`` with a :class:`Problem` added.
+
+    The file is read through :mod:`forecasting.safeyaml`: regular files only, bounded size,
+    nesting, alias expansion and numbers, and no duplicate keys.
+    """
+    from .safeyaml import YAMLRefused, load_yaml, malformed_message, read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(display, 1, "file", f"cannot be read: {exc}"))
+        text = read_text(path)
+        data, node = load_yaml(text)
+    except YAMLRefused as exc:
+        problems.append(Problem(display, exc.line, "file" if exc.line == 1 else "yaml", str(exc)))
         return None, None
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        problems.append(
-            Problem(display, line, "yaml", f"malformed YAML: {getattr(exc, 'problem', exc)}")
-        )
+        line, msg = malformed_message(exc)
+        problems.append(Problem(display, line, "yaml", msg))
         return None, None
     if node is None:  # empty, or only comments: it would otherwise be skipped in silence
         problems.append(
@@ -339,7 +370,10 @@ def _read_yaml(path: Path, display: str, problems: list[Problem]) -> tuple[Any, 
     return data, node
 
 
-def _pydantic_problems(exc: ValidationError, display: str, node: yaml.Node | None) -> list[Problem]:
+def _pydantic_problems(
+    exc: ValidationError, display: str, node: yaml.Node | None, fields: Any = None
+) -> list[Problem]:
+    fields = fields if fields is not None else Question.model_fields
     out = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -348,7 +382,7 @@ def _pydantic_problems(exc: ValidationError, display: str, node: yaml.Node | Non
         msg = err["msg"].removeprefix("Value error, ")
         # a cross-field check (model validator) has no location; its message starts with
         # the field it is about: report that field, at its line
-        if not loc and (m := re.match(r"(\w+)(: | )", msg)) and m[1] in Question.model_fields:
+        if not loc and (m := re.match(r"(\w+)(: | )", msg)) and m[1] in fields:
             loc = (m[1],)
             msg = msg.removeprefix(f"{m[1]}: ")
         fld = ".".join(str(p) for p in loc) or "question"
@@ -357,29 +391,41 @@ def _pydantic_problems(exc: ValidationError, display: str, node: yaml.Node | Non
         elif err["type"] == "missing":
             msg = "is required"
         elif err["type"] == "literal_error":
-            msg = f"{err.get('input')!r} is not allowed; {msg.lower()}"
+            msg = f"{_show(err.get('input'))} is not allowed; {msg.lower()}"
         out.append(Problem(display, _line_of(node, loc), fld, msg))
     return out
 
 
 @dataclass
 class Registry:
-    """All questions and collections under a folder, plus every problem found."""
+    """All questions and collections under a folder, plus every problem found.
+
+    A question id defined in two files is an error: neither definition is used (``get``
+    names both files), so a stray copy can never silently replace the real question.
+    """
 
     root: Path
     questions: dict[str, Question] = field(default_factory=dict)
     collections: dict[str, Collection] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
+    #: collection id -> its folder
+    folders: dict[str, Path] = field(default_factory=dict)
 
     def get(self, qid: str) -> Question:
+        if qid in self.duplicates:
+            raise QuestionError(
+                f"question: {qid!r} is defined in more than one file "
+                f"({', '.join(self.duplicates[qid])}); remove or rename all but one"
+            )
         try:
             return self.questions[qid]
         except KeyError:
             close = [q for q in self.questions if qid.lower() in q]
             hint = f"; did you mean {', '.join(close[:3])}?" if close else ""
             raise UnknownQuestionError(
-                f"question: {qid!r} is not a known question id{hint} "
+                f"question: {_show(qid)} is not a known question id{hint} "
                 "(see `forecast questions list`)"
             ) from None
 
@@ -388,6 +434,46 @@ class Registry:
 
     def __len__(self) -> int:
         return len(self.questions)
+
+
+def question_for_model(q: Question) -> dict[str, Any]:
+    """The question fields a model reads (see :func:`forecasting.models.model_from_spec`)."""
+    lo, hi = q.numeric_bounds() if q.type in ("numeric", "date") else (None, None)
+    return {
+        "id": q.id,
+        "type": q.type,
+        "open_at": q.open_at,
+        "close_at": q.close_at,
+        "options": list(q.options) if q.options else None,
+        "lower": lo,
+        "upper": hi,
+    }
+
+
+def _model_problem(q: Question) -> str | None:
+    """Why ``q``'s model block cannot be built (unknown params, wrong prior length...)."""
+    if q.model is None:
+        return None
+    from .errors import ForecastingError
+    from .models import model_from_spec
+
+    try:
+        model_from_spec(q.model.model_dump(), question=question_for_model(q))
+    except (ForecastingError, ValueError, TypeError) as exc:
+        return str(exc)
+    return None
+
+
+def _question_folders(root: Path) -> list[Path]:
+    """Folders under ``root`` holding question files (not ``news/`` or ``decisions/``)."""
+    out = set()
+    for pattern in ("*.yaml", "*.yml"):
+        for p in root.rglob(pattern):
+            rel = p.relative_to(root).parts[:-1]
+            if any(part in NON_QUESTION_FOLDERS or part.startswith(".") for part in rel):
+                continue
+            out.add(p.parent)
+    return sorted(out)
 
 
 def load_registry(root: str | Path, *, base: Path | None = None) -> Registry:
@@ -404,26 +490,28 @@ def load_registry(root: str | Path, *, base: Path | None = None) -> Registry:
         except ValueError:
             return str(p)
 
-    folders = sorted(
-        {p.parent for p in root.rglob("*.yaml")} | {p.parent for p in root.rglob("*.yml")}
-    )
-    for folder in folders:
+    nodes: dict[str, yaml.Node | None] = {}
+    seen: dict[str, list[str]] = {}
+    for folder in _question_folders(root):
         coll_id = folder.name if folder != root else None
         coll_file = folder / "collection.yaml"
         if coll_file.exists():
-            data, node = _read_yaml(coll_file, show(coll_file), reg.problems)
+            data, node = read_yaml_file(coll_file, show(coll_file), reg.problems)
             if data is not None:
                 try:
                     coll = Collection.model_validate(data)
                     coll_id = coll.id
                     reg.collections[coll.id] = coll
+                    reg.folders[coll.id] = folder
                 except ValidationError as exc:
-                    reg.problems.extend(_pydantic_problems(exc, show(coll_file), node))
+                    reg.problems.extend(
+                        _pydantic_problems(exc, show(coll_file), node, Collection.model_fields)
+                    )
         for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-            if path.name == "collection.yaml":
+            if path.name in NON_QUESTION_FILES:
                 continue
             display = show(path)
-            data, node = _read_yaml(path, display, reg.problems)
+            data, node = read_yaml_file(path, display, reg.problems)
             if data is None:
                 continue
             if not isinstance(data, dict):
@@ -438,67 +526,118 @@ def load_registry(root: str | Path, *, base: Path | None = None) -> Registry:
             except ValidationError as exc:
                 reg.problems.extend(_pydantic_problems(exc, display, node))
                 continue
-            if q.id in reg.questions:
+            seen.setdefault(q.id, []).append(display)
+            if q.id in reg.questions or q.id in reg.duplicates:
                 reg.problems.append(
                     Problem(
                         display,
                         _line_of(node, ("id",)),
                         "id",
-                        f"{q.id!r} is already defined in {show(reg.files[q.id])}",
+                        f"{q.id!r} is already defined in {seen[q.id][0]}; "
+                        "neither definition is used until one is removed or renamed",
                     )
                 )
+                reg.questions.pop(q.id, None)
+                reg.files.pop(q.id, None)
+                reg.duplicates[q.id] = seen[q.id]
                 continue
             reg.questions[q.id] = q
             reg.files[q.id] = path
-            if (
-                q.source is not None
-                and q.source.estimative is not None
-                and q.source.estimative not in q.source.quote
-            ):
-                reg.problems.append(
-                    Problem(
-                        display,
-                        _line_of(node, ("source", "estimative")),
-                        "source.estimative",
-                        f"{q.source.estimative!r} does not occur in source.quote",
-                    )
-                )
-    # cross-question checks
+            nodes[q.id] = node
+            reg.problems.extend(_file_problems(q, display, node))
+    reg.problems.extend(_cross_problems(reg, nodes, show))
+    return reg
+
+
+def _file_problems(q: Question, display: str, node: yaml.Node | None) -> list[Problem]:
+    """Checks of one question beyond its schema: the estimative phrase and the model."""
+    out = []
+    est = q.source.estimative if q.source is not None else None
+    quote = q.source.quote if q.source is not None else ""
+    if est is not None and not re.search(rf"(?<!\w){re.escape(est)}(?!\w)", quote):
+        out.append(
+            Problem(
+                display,
+                _line_of(node, ("source", "estimative")),
+                "source.estimative",
+                f"{est!r} does not occur as whole words in source.quote",
+            )
+        )
+    msg = _model_problem(q)
+    if msg is not None:
+        out.append(Problem(display, _line_of(node, ("model", "params")), "model.params", msg))
+    return out
+
+
+def _cross_problems(reg: Registry, nodes: dict[str, yaml.Node | None], show: Any) -> list[Problem]:
+    """Checks across questions: related ids, conditions, actors."""
+    out: list[Problem] = []
     for qid, q in reg.questions.items():
+        disp, node = show(reg.files[qid]), nodes.get(qid)
         for i, rel in enumerate(q.related):
             if rel.id not in reg.questions:
-                reg.problems.append(
+                out.append(
                     Problem(
-                        show(reg.files[qid]),
-                        _line_at(reg.files[qid], ("related", i, "id")),
+                        disp,
+                        _line_of(node, ("related", i, "id")),
                         f"related.{i}.id",
                         f"{rel.id!r} is not a known question id",
                     )
+                )
+        if q.conditional_on is not None:
+            msg = condition_problem(q, reg.questions.get(q.conditional_on.question))
+            if msg:
+                out.append(
+                    Problem(disp, _line_of(node, ("conditional_on",)), "conditional_on", msg)
                 )
         coll = reg.collections.get(q.collection or "")
         if coll and coll.stakeholders:
             known = {s.id for s in coll.stakeholders}
             for i, actor in enumerate(q.actors):
                 if actor not in known:
-                    reg.problems.append(
+                    out.append(
                         Problem(
-                            show(reg.files[qid]),
-                            _line_at(reg.files[qid], ("actors", i)),
+                            disp,
+                            _line_of(node, ("actors", i)),
                             f"actors.{i}",
                             f"{actor!r} is not a stakeholder of {coll.id}; "
                             f"known: {', '.join(sorted(known))}",
                         )
                     )
         if q.base_rate is not None and not math.isfinite(q.base_rate.value):
-            reg.problems.append(
-                Problem(show(reg.files[qid]), 1, "base_rate.value", "must be finite")
+            out.append(
+                Problem(disp, _line_of(node, ("base_rate",)), "base_rate.value", "must be finite")
             )
-    return reg
+    return out
 
 
-def _line_at(path: Path, loc: tuple[Any, ...]) -> int:
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (OSError, yaml.YAMLError):
-        return 1
-    return _line_of(node, loc)
+def condition_problem(q: Question, target: Question | None) -> str | None:
+    """Why ``q.conditional_on`` is not usable, or ``None``."""
+    c = q.conditional_on
+    if c is None:
+        return None
+    if target is None:
+        return f"{c.question!r} is not a known question id"
+    if target.type == "binary":
+        if c.outcome.strip().lower() not in ("yes", "no"):
+            return f"outcome {c.outcome!r} is not allowed for the binary {target.id}; use yes or no"
+    elif target.type == "multiple_choice":
+        if c.outcome not in (target.options or []):
+            return (
+                f"outcome {c.outcome!r} is not an option of {target.id}; "
+                f"options: {', '.join(target.options or [])}"
+            )
+    else:
+        return f"{target.id} is a {target.type} question; conditions need a binary or multiple-choice one"
+    if target.conditional_on is not None:
+        return f"{target.id} is itself conditional; a condition must be an unconditional question"
+    return None
+
+
+def condition_outcome(q: Question, target: Question) -> float:
+    """The stored outcome (1/0 or option index) of the condition's question that makes
+    ``q`` count."""
+    assert q.conditional_on is not None
+    if target.type == "binary":
+        return 1.0 if q.conditional_on.outcome.strip().lower() == "yes" else 0.0
+    return float((target.options or []).index(q.conditional_on.outcome))

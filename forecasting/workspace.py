@@ -16,36 +16,47 @@
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import json
 import os
+import re
 import shutil
 import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .journal import VerifyResult
 
 from .errors import (
     ConfigError,
     InvalidEvidenceError,
     InvalidForecastError,
-    JournalError,
     QuestionError,
     ResolutionError,
     UnknownQuestionError,
 )
 from .evidence import EVIDENCE_KINDS, check_evidence_data
+from .forecasters import check_analyst, check_forecaster
 from .journal import Journal, Record
+from .journal.store import safe_url
 from .questions import Question, Registry, load_registry, parse_datetime
 from .values import parse_forecast_value, parse_outcome
 
-__all__ = ["BACKFILL_AFTER", "Workspace", "find_workspace"]
+__all__ = ["BACKFILL_AFTER", "EVIDENCE_KINDS", "Workspace", "find_workspace"]
 
 CONFIG_NAME = "forecast.toml"
 #: a forecast whose as_of is more than this before recorded_at is flagged as back-filled
 BACKFILL_AFTER = timedelta(days=1)
+#: longest rationale, comment or reason kept in the journal
+MAX_TEXT = 20_000
+#: where the workspace keeps what it must remember outside the journal (verify checkpoints)
+STATE_DIR = ".forecast"
 
 _DEFAULT_TOML = """\
 # Workspace of the forecasting toolkit; see `forecast --help`.
@@ -54,8 +65,18 @@ analyst = "{analyst}"
 questions = "questions"
 
 [journal]
-url = "sqlite:///journal.db"
+# any SQLAlchemy URL; ${{NAME}} is replaced by the environment variable NAME (passwords
+# are never stored here)
+url = "{url}"
 """
+
+_CONFIG_TYPES = {
+    ("workspace", "analyst"): str,
+    ("workspace", "questions"): str,
+    ("journal", "url"): str,
+    ("server", "stale_after_days"): (int, float),
+    ("server", "session_hours"): (int, float),
+}
 
 
 def find_workspace(start: Path | None = None) -> Path | None:
@@ -76,14 +97,99 @@ def _as_dt(value: datetime | str | None, field: str) -> datetime | None:
         raise InvalidForecastError(str(exc)) from None
 
 
+def _check_config(config: dict[str, Any], where: Path) -> None:
+    """Wrong types in forecast.toml give one clear message, not a crash later."""
+    for section in ("workspace", "journal", "server"):
+        if section in config and not isinstance(config[section], dict):
+            raise ConfigError(f"{where}: [{section}] must be a table of settings")
+    for (section, key), typ in _CONFIG_TYPES.items():
+        value = config.get(section, {}).get(key)
+        if value is not None and (not isinstance(value, typ) or isinstance(value, bool)):
+            want = "text" if typ is str else "a number"
+            raise ConfigError(f"{where}: {section}.{key} = {value!r} must be {want}")
+
+
+def _expand_env(url: str) -> str:
+    """Replace ``${NAME}`` in a configured URL by the environment variable ``NAME``."""
+
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise ConfigError(
+                f"journal.url: it refers to ${{{name}}}, but the environment variable {name} is "
+                "not set"
+            )
+        return os.environ[name]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", sub, url)
+
+
+def url_for_config(url: str) -> str:
+    """The URL to store in forecast.toml: a password becomes ``${FORECAST_DB_PASSWORD}``."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        u = make_url(url)
+    except Exception:
+        raise ConfigError(f"db: {safe_url(url)!r} is not a database URL") from None
+    if u.password is None:
+        return url
+    rendered = u.set(password="PASSWORD-PLACEHOLDER").render_as_string(hide_password=False)
+    return rendered.replace("PASSWORD-PLACEHOLDER", "${FORECAST_DB_PASSWORD}")
+
+
 @dataclass
 class _QState:
     snapshot_hash: str | None = None
-    resolution: Record | None = None
+    resolutions: list[Record] = field(default_factory=list)
+
+
+class _State:
+    """What the write checks need from the journal, kept in step incrementally: each
+    question's snapshot hash and resolutions, retracted record ids, and when each evidence
+    item was observed.  ``seq`` is the last record folded in."""
+
+    def __init__(self) -> None:
+        self.seq = 0
+        self.questions: dict[str, _QState] = {}
+        self.snapshots: dict[str, Question] = {}
+        self.retracted: set[str] = set()
+        self.evidence: dict[str, datetime] = {}
+
+    def apply(self, rec: Record) -> None:
+        if rec.kind == "question_version":
+            d = rec.data
+            st = self.questions.setdefault(rec.question_id or "", _QState())
+            st.snapshot_hash = d["content_hash"]
+            self.snapshots[rec.question_id or ""] = Question.model_validate(d["question"])
+        elif rec.kind == "resolution":
+            self.questions.setdefault(rec.question_id or "", _QState()).resolutions.append(rec)
+        elif rec.kind == "retraction":
+            self.retracted.add(rec.data["target"])
+        elif rec.kind == "evidence":
+            self.evidence[rec.record_id] = parse_datetime(rec.data["observed_at"])
+        self.seq = max(self.seq, rec.seq)
+
+    def resolution(self, qid: str) -> Record | None:
+        st = self.questions.get(qid)
+        if st is None:
+            return None
+        for rec in reversed(st.resolutions):
+            if rec.record_id not in self.retracted:
+                return rec
+        return None
+
+
+_STATE_KINDS = ("question_version", "resolution", "retraction", "evidence")
 
 
 class Workspace:
-    """Questions plus journal.  Use :meth:`open` or :meth:`init`."""
+    """Questions plus journal.  Use :meth:`open` or :meth:`init`.
+
+    Every write checks what it depends on (is the question still open and unresolved, is
+    cited evidence older than the forecast) inside the journal's write transaction, after
+    reading what other writers appended, so racing writers get the same answer as a lone one.
+    """
 
     def __init__(
         self,
@@ -95,6 +201,7 @@ class Workspace:
     ) -> None:
         self.root = root
         self.config = config
+        _check_config(config, root / CONFIG_NAME)
         ws = config.get("workspace", {})
         self.default_analyst: str = os.environ.get("FORECAST_ANALYST") or ws.get(
             "analyst", "analyst"
@@ -103,14 +210,14 @@ class Workspace:
         url = (
             db
             or os.environ.get("FORECAST_DB_URL")
-            or config.get("journal", {}).get("url", "sqlite:///journal.db")
+            or _expand_env(config.get("journal", {}).get("url", "sqlite:///journal.db"))
         )
         self.db_url = self._resolve_url(url)
         self.clock = clock or (lambda: datetime.now(UTC))
         self._journal: Journal | None = None
         self._registry: Registry | None = None
-        self._state: dict[str, _QState] | None = None
-        self._journal_questions: dict[str, Question] | None = None
+        self._state: _State | None = None
+        self._create_journal = False
 
     # ----------------------------------------------------------------- set-up
     def _resolve_url(self, url: str) -> str:
@@ -137,7 +244,7 @@ class Workspace:
             )
         try:
             config = tomllib.loads((root / CONFIG_NAME).read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{root / CONFIG_NAME}: {exc}") from None
         return cls(root, config, db=db, clock=clock)
 
@@ -151,10 +258,16 @@ class Workspace:
         db: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> Workspace:
-        """Create a workspace folder, copy question collections into it, create the journal."""
+        """Create a workspace folder, copy question collections into it, create the journal.
+
+        A ``db`` URL given here is stored in ``forecast.toml`` (with any password replaced
+        by ``${FORECAST_DB_PASSWORD}``), so later commands use the same journal.
+        """
         root = Path(path)
         if (root / CONFIG_NAME).exists():
             raise ConfigError(f"workspace: {root / CONFIG_NAME} already exists")
+        handle = check_analyst(analyst)
+        stored_url = url_for_config(db) if db else "sqlite:///journal.db"
         sources = [Path(s) for s in questions]
         for s in sources:
             if not s.is_dir():
@@ -167,9 +280,13 @@ class Workspace:
             qdir.mkdir(exist_ok=True)
             for s in sources:
                 shutil.copytree(s, qdir / s.name, dirs_exist_ok=True)
-            (root / CONFIG_NAME).write_text(_DEFAULT_TOML.format(analyst=analyst), encoding="utf-8")
+            (root / CONFIG_NAME).write_text(
+                _DEFAULT_TOML.format(analyst=handle, url=stored_url), encoding="utf-8"
+            )
             ws = cls.open(root, db=db, clock=clock)
-            _ = ws.journal  # create the journal file now
+            ws._create_journal = True
+            _ = ws.journal  # create the journal now
+            ws._create_journal = False
         except BaseException as exc:
             # leave nothing half-made behind: a second `forecast init` must work
             if made_root:
@@ -188,14 +305,32 @@ class Workspace:
     @property
     def journal(self) -> Journal:
         if self._journal is None:
-            self._journal = Journal(self.db_url, clock=self.clock)
+            self._journal = Journal(self.db_url, clock=self.clock, create=self._create_journal)
             self._journal.on_rollback.append(self._forget_state)
+            self._journal.on_begin.append(lambda conn: self._sync())
         return self._journal
 
     def _forget_state(self) -> None:
         """Drop cached journal state (after a rollback it may list records never written)."""
         self._state = None
-        self._journal_questions = None
+
+    def _sync(self) -> _State:
+        """The cached state, brought up to the journal's head (reads only the new records)."""
+        j = self.journal
+        if self._state is None:
+            self._state = _State()
+        if j.head()[0] > self._state.seq:
+            for rec in j.records(kinds=_STATE_KINDS, after_seq=self._state.seq):
+                self._state.apply(rec)
+            self._state.seq = max(self._state.seq, j.head()[0])
+        return self._state
+
+    def _append(self, kind: str, payload: dict[str, Any], **kw: Any) -> Record:
+        """Append a record and fold it into the cached state (inside a transaction)."""
+        rec = self.journal.append(kind, payload, **kw)
+        if self._state is not None and self._state.seq == rec.seq - 1:
+            self._state.apply(rec)
+        return rec
 
     @property
     def registry(self) -> Registry:
@@ -208,34 +343,20 @@ class Workspace:
             self._journal.close()
 
     # -------------------------------------------------------------- questions
-    def _load_state(self) -> dict[str, _QState]:
-        if self._state is None:
-            state: dict[str, _QState] = {}
-            jq: dict[str, Question] = {}
-            retracted = {r.data["target"] for r in self.journal.records(kinds=("retraction",))}
-            for rec in self.journal.records(kinds=("question_version", "resolution")):
-                st = state.setdefault(rec.question_id or "", _QState())
-                if rec.kind == "question_version":
-                    d = rec.data
-                    st.snapshot_hash = d["content_hash"]
-                    jq[rec.question_id or ""] = Question.model_validate(d["question"])
-                elif rec.record_id not in retracted:
-                    st.resolution = rec
-            self._state, self._journal_questions = state, jq
-        return self._state
-
     def question(self, qid: str) -> Question:
         """A question from the files, or else the latest snapshot in the journal (imports)."""
-        if qid in self.registry.questions:
-            return self.registry.questions[qid]
-        self._load_state()
-        assert self._journal_questions is not None
-        if qid in self._journal_questions:
-            return self._journal_questions[qid]
+        reg = self.registry
+        if qid in reg.questions:
+            return reg.questions[qid]
+        if qid in reg.duplicates:
+            return reg.get(qid)  # raises, naming both files
+        snap = self._sync().snapshots
+        if qid in snap:
+            return snap[qid]
         try:
-            return self.registry.get(qid)
+            return reg.get(qid)
         except UnknownQuestionError as exc:
-            n = len(self.registry.problems)
+            n = len(reg.problems)
             if n:
                 raise UnknownQuestionError(
                     f"{exc}; note: {n} question file problem(s), see `forecast questions validate`"
@@ -244,50 +365,63 @@ class Workspace:
 
     def questions(self) -> dict[str, Question]:
         """All known questions: files first, then those only in the journal."""
-        self._load_state()
-        out = dict(self._journal_questions or {})
+        out = dict(self._sync().snapshots)
+        for qid in self.registry.duplicates:
+            out.pop(qid, None)
         out.update(self.registry.questions)
         return out
 
     def ensure_snapshot(self, q: Question) -> str:
         """Record the question version being forecast on, if the journal lacks it."""
-        st = self._load_state().setdefault(q.id, _QState())
+        st = self._sync().questions.setdefault(q.id, _QState())
         h = q.content_hash
         if st.snapshot_hash != h:
             if st.snapshot_hash is not None:
-                self._check_compatible_edit(q)
-            self.journal.append(
+                self.check_compatible_edit(q)
+            self._append(
                 "question_version", {"question": q.snapshot(), "content_hash": h}, question_id=q.id
             )
-            st.snapshot_hash = h
-            assert self._journal_questions is not None
-            self._journal_questions[q.id] = q
         return h
 
     #: fields whose change would re-score earlier forecasts against a different question
-    SCORING_FIELDS = ("type", "options", "ordered", "lower", "upper", "open_at", "close_at")
+    SCORING_FIELDS = (
+        "type",
+        "options",
+        "ordered",
+        "lower",
+        "upper",
+        "open_at",
+        "close_at",
+        "conditional_on",
+    )
 
-    def _check_compatible_edit(self, q: Question) -> None:
-        """Refuse an edited question file that would change how earlier forecasts score.
+    def edit_problem(self, q: Question) -> str | None:
+        """Why the file version of ``q`` may not replace the journal's, or None.
 
         Wording (title, description, criteria, sources, tags) may be edited: the journal
         keeps every version.  But once forecasts exist, a change of type, options or their
-        order, bounds or window would silently re-score them: that needs a new question id.
+        order, bounds, window or condition would silently re-score them: that needs a new id.
         """
-        assert self._journal_questions is not None
-        old = self._journal_questions.get(q.id)
+        old = self._sync().snapshots.get(q.id)
         if old is None:
-            return
+            return None
         changed = [f for f in self.SCORING_FIELDS if getattr(old, f) != getattr(q, f)]
         if changed and self.journal.records(kinds=("forecast",), question_id=q.id):
-            raise QuestionError(
-                f"question: {q.id} changed its {', '.join(changed)} after forecasts were recorded on it; "
-                "that would re-score them against a different question. Restore the file, or give the "
-                "changed question a new id (and link the old one under related:)"
+            return (
+                f"{q.id} changed its {', '.join(changed)} after forecasts were recorded on it; "
+                "that would re-score them against a different question. Restore the file, or give "
+                "the changed question a new id (and link the old one under related:)"
             )
+        return None
+
+    def check_compatible_edit(self, q: Question) -> None:
+        msg = self.edit_problem(q)
+        if msg:
+            raise QuestionError(f"question: {msg}")
 
     def resolution_of(self, qid: str) -> Record | None:
-        return self._load_state().get(qid, _QState()).resolution
+        """The question's effective resolution (the latest not retracted), read fresh."""
+        return self._sync().resolution(qid)
 
     # -------------------------------------------------------------- forecasts
     def predict(
@@ -300,18 +434,98 @@ class Workspace:
         evidence: Iterable[str] = (),
         as_of: datetime | str | None = None,
         question: Question | None = None,
-        strict: bool = True,
         record_id: str | None = None,
         external_id: str | None = None,
         source: str | None = None,
     ) -> Record:
-        """Record a forecast.  ``value`` may be typed as on the command line (see
-        :func:`forecasting.values.parse_forecast_value`).  Returns the journal record."""
+        """Record a person's forecast.  ``value`` may be typed as on the command line (see
+        :func:`forecasting.values.parse_forecast_value`).  ``analyst`` must be a handle
+        (:func:`forecasting.forecasters.check_analyst`): the reserved ``team:``, ``model:``,
+        ``doc:`` and ``crowd:`` names are written only by the commands that compute them."""
+        who = check_analyst(analyst or self.default_analyst)
         q = question or self.question(question_id)
-        who = (analyst or self.default_analyst).strip()
-        if not who:
-            raise InvalidForecastError("analyst: an empty name is not allowed")
-        stored = parse_forecast_value(q, value, strict=strict)
+        stored = parse_forecast_value(q, value, strict=True)
+        return self.write_forecast(
+            q,
+            stored,
+            forecaster=who,
+            rationale=rationale,
+            evidence=evidence,
+            as_of=as_of,
+            record_id=record_id,
+            external_id=external_id,
+            source=source,
+        )
+
+    def write_forecast(
+        self,
+        q: Question,
+        stored: dict[str, Any],
+        *,
+        forecaster: str,
+        allowed_kinds: Iterable[str] = ("analyst",),
+        rationale: str | None = None,
+        evidence: Iterable[str] = (),
+        as_of: datetime | str | None = None,
+        record_id: str | None = None,
+        external_id: str | None = None,
+        source: str | None = None,
+    ) -> Record:
+        """Write an already-checked forecast value: the one write path for every writer.
+
+        :meth:`predict` (people), the model, team and document commands and the importers
+        all end here, with the kinds of forecaster each may write.  The time window is
+        checked first; the resolution state and the cited evidence are checked inside the
+        write transaction.
+        """
+        check_forecaster(forecaster, allowed_kinds=allowed_kinds)
+        if rationale is not None and len(rationale) > MAX_TEXT:
+            raise InvalidForecastError(
+                f"rationale: {len(rationale):,} characters; at most {MAX_TEXT:,} are allowed"
+            )
+        when = self._forecast_time(q, as_of)
+        t = _as_dt(as_of, "as_of")
+        ev = [str(e) for e in evidence]
+        payload = {
+            "value": stored,
+            "question_hash": None,
+            "rationale": rationale,
+            "evidence_ids": ev,
+            "external_id": external_id,
+            "source": source,
+        }
+        with self.journal.atomic():
+            state = self._sync()
+            res = state.resolution(q.id)
+            if res is not None:
+                # whatever its as_of, a forecast written after the outcome is known could use it
+                raise InvalidForecastError(
+                    f"question: {q.id} is already resolved ({res.record_id}); forecasts written "
+                    "after the resolution are refused, even back-dated ones (retract the "
+                    "resolution to reopen it)"
+                )
+            for e in ev:
+                observed = state.evidence.get(e)
+                if observed is None or e in state.retracted:
+                    raise InvalidForecastError(
+                        f"evidence: {e[:40]!r} is not an evidence record in the journal"
+                    )
+                if observed > when:
+                    raise InvalidForecastError(
+                        f"evidence: {e} was observed at {observed.isoformat()}, after this "
+                        f"forecast's time {when.isoformat()}; a forecast cannot cite later news"
+                    )
+            payload["question_hash"] = self.ensure_snapshot(q)
+            return self._append(
+                "forecast",
+                payload,
+                question_id=q.id,
+                forecaster=forecaster,
+                as_of=t,
+                record_id=record_id,
+            )
+
+    def _forecast_time(self, q: Question, as_of: datetime | str | None) -> datetime:
         now = self.clock()
         t = _as_dt(as_of, "as_of")
         if t is not None and t > now + timedelta(minutes=5):
@@ -328,34 +542,7 @@ class Workspace:
                 f"time: {when.isoformat()} is after the question closed at {q.close_at.isoformat()}; "
                 "forecasts are allowed from open_at to close_at"
             )
-        res = self.resolution_of(q.id)
-        if res is not None and strict:
-            # whatever its as_of, a forecast written after the outcome is known could use it
-            raise InvalidForecastError(
-                f"question: {q.id} is already resolved ({res.record_id}); forecasts written after the "
-                "resolution are refused, even back-dated ones (retract the resolution to reopen it)"
-            )
-        ev = [str(e) for e in evidence]
-        if ev:
-            known = self.journal.existing_ids(ev)
-            missing = [e for e in ev if e not in known]
-            if missing:
-                raise InvalidForecastError(
-                    f"evidence: {missing[0]!r} is not an evidence record in the journal"
-                )
-        payload = {
-            "value": stored,
-            "question_hash": None,
-            "rationale": rationale,
-            "evidence_ids": ev,
-            "external_id": external_id,
-            "source": source,
-        }
-        with self.journal.atomic():
-            payload["question_hash"] = self.ensure_snapshot(q)
-            return self.journal.append(
-                "forecast", payload, question_id=q.id, forecaster=who, as_of=t, record_id=record_id
-            )
+        return when
 
     def resolve(
         self,
@@ -370,66 +557,75 @@ class Workspace:
         question: Question | None = None,
         record_id: str | None = None,
         external_id: str | None = None,
+        historical: bool = False,
     ) -> Record:
-        """Resolve (or annul) a question, citing ``source``."""
+        """Resolve (or annul) a question, citing ``source``.
+
+        ``historical`` (importers) allows an ``as_of`` outside the question's window, as
+        old datasets record it."""
         q = question or self.question(question_id)
         if not source or not str(source).strip():
             raise ResolutionError("source: a resolution must cite a source (a URL or a reference)")
+        if len(str(source)) > MAX_TEXT:
+            raise ResolutionError(f"source: at most {MAX_TEXT:,} characters are allowed")
         if annul and outcome is not None:
             raise ResolutionError("outcome: give either an outcome or --annul, not both")
         if not annul and outcome is None:
             raise ResolutionError(f"outcome: missing; give the outcome of {q.id} or --annul")
         value = None if annul else parse_outcome(q, outcome)
         t = _as_dt(as_of, "as_of")
-        if t is not None and not q.open_at <= t <= self.clock() + timedelta(minutes=5):
+        if (
+            t is not None
+            and not historical
+            and not q.open_at <= t <= self.clock() + timedelta(minutes=5)
+        ):
             raise ResolutionError(
                 f"as_of: {t.isoformat()} is not allowed; the outcome must become known between the "
                 f"question's opening ({q.open_at.isoformat()}) and now"
             )
-        prev = self.resolution_of(q.id)
-        if prev is not None and not supersede:
-            raise ResolutionError(
-                f"question: {q.id} is already resolved by {prev.record_id}; use --supersede to correct it"
-            )
-        payload = {
-            "outcome": value,
-            "annulled": bool(annul),
-            "source": str(source),
-            "resolver": resolver or self.default_analyst,
-            "supersedes": prev.record_id if prev is not None else None,
-            "external_id": external_id,
-        }
         with self.journal.atomic():
+            prev = self._sync().resolution(q.id)
+            if prev is not None and not supersede:
+                raise ResolutionError(
+                    f"question: {q.id} is already resolved by {prev.record_id}; use --supersede to correct it"
+                )
+            payload = {
+                "outcome": value,
+                "annulled": bool(annul),
+                "source": str(source),
+                "resolver": resolver or self.default_analyst,
+                "supersedes": prev.record_id if prev is not None else None,
+                "external_id": external_id,
+            }
             self.ensure_snapshot(q)
-            rec = self.journal.append(
+            return self._append(
                 "resolution", payload, question_id=q.id, as_of=t, record_id=record_id
             )
-        self._load_state()[q.id].resolution = rec
-        return rec
 
     def retract(self, record_id: str, reason: str, *, by: str | None = None) -> Record:
-        """Retract a forecast, evidence item or resolution; the original stays in the journal."""
+        """Retract a forecast, evidence item, comment or resolution; the original stays."""
         if not reason or not reason.strip():
             raise InvalidForecastError("reason: a retraction needs a reason")
-        target = self.journal.get(record_id)
-        if target is None:
-            raise InvalidForecastError(f"record: {record_id!r} is not in the journal")
-        if target.kind not in ("forecast", "evidence", "resolution"):
-            raise InvalidForecastError(
-                f"record: {record_id!r} is a {target.kind}; only forecasts, "
-                "evidence and resolutions can be retracted"
+        if len(reason) > MAX_TEXT:
+            raise InvalidForecastError(f"reason: at most {MAX_TEXT:,} characters are allowed")
+        who = check_analyst(by or self.default_analyst)
+        with self.journal.atomic():
+            target = self.journal.get(record_id)
+            if target is None:
+                raise InvalidForecastError(f"record: {record_id[:40]!r} is not in the journal")
+            if target.kind not in ("forecast", "evidence", "resolution", "comment"):
+                raise InvalidForecastError(
+                    f"record: {record_id!r} is a {target.kind}; only forecasts, "
+                    "evidence, comments and resolutions can be retracted"
+                )
+            if record_id in self._sync().retracted:
+                raise InvalidForecastError(f"record: {record_id!r} is already retracted")
+            return self._append(
+                "retraction",
+                {"target": record_id, "reason": reason},
+                question_id=target.question_id,
+                forecaster=who,
             )
-        done = {r.data["target"] for r in self.journal.records(kinds=("retraction",))}
-        if record_id in done:
-            raise InvalidForecastError(f"record: {record_id!r} is already retracted")
-        rec = self.journal.append(
-            "retraction",
-            {"target": record_id, "reason": reason},
-            question_id=target.question_id,
-            forecaster=by or self.default_analyst,
-        )
-        self._state = None
-        return rec
 
     def add_evidence(
         self,
@@ -444,15 +640,24 @@ class Workspace:
         record_id: str | None = None,
         external_id: str | None = None,
         check: Callable[[Question, dict[str, Any]], None] | None = None,
+        allowed_kinds: Iterable[str] = ("analyst",),
     ) -> Record:
-        """Record a dated news item.  ``check`` may validate it against each question's model."""
+        """Record a dated news item.  ``check`` may validate it against each question's model.
+
+        ``by`` is the person recording it (``allowed_kinds`` lets the document forecast record
+        its hedges under ``doc:<collection>``)."""
         if not title or not title.strip():
             raise InvalidEvidenceError("title: an evidence item needs a title")
+        if len(title) > 1000 or len(str(source)) > 2000:
+            raise InvalidEvidenceError("title/source: too long (1,000 / 2,000 characters at most)")
         check_evidence_data(kind, data or {})
         try:
             when = parse_datetime(observed_at, field="observed_at")
         except QuestionError as exc:
             raise InvalidEvidenceError(str(exc)) from None
+        if when > self.clock() + timedelta(minutes=5):
+            raise InvalidEvidenceError(f"observed_at: {when.isoformat()} is in the future")
+        who = check_forecaster(by or self.default_analyst, allowed_kinds=allowed_kinds)
         qids = list(question_ids)
         qs = [self.question(qid) for qid in qids]
         for q in qs:
@@ -475,13 +680,37 @@ class Workspace:
         with self.journal.atomic():
             for q in qs:
                 self.ensure_snapshot(q)
-            return self.journal.append(
+            return self._append(
                 "evidence",
                 item,
                 question_id=qids[0] if len(qids) == 1 else None,
-                forecaster=by or self.default_analyst,
+                forecaster=who,
                 as_of=when,
                 record_id=record_id,
+            )
+
+    def comment(
+        self,
+        question_id: str,
+        text: str,
+        *,
+        author: str | None = None,
+        reply_to: str | None = None,
+    ) -> Record:
+        """Add a comment to a question's discussion (a hash-chained ``comment`` record)."""
+        who = check_analyst(author or self.default_analyst)
+        if not text or not text.strip():
+            raise InvalidForecastError("comment: an empty comment is not allowed")
+        if len(text) > MAX_TEXT:
+            raise InvalidForecastError(f"comment: at most {MAX_TEXT:,} characters are allowed")
+        q = self.question(question_id)
+        with self.journal.atomic():
+            self.ensure_snapshot(q)
+            return self._append(
+                "comment",
+                {"text": text, "reply_to": reply_to},
+                question_id=q.id,
+                forecaster=who,
             )
 
     # ------------------------------------------------------------------ reads
@@ -513,38 +742,91 @@ class Workspace:
 
     def export(self, out: IO[str], *, fmt: str = "jsonl") -> int:
         """Write the whole journal as JSONL or CSV; returns the number of records."""
+        if fmt not in ("jsonl", "csv"):
+            raise ConfigError(f"format: {fmt!r} is not allowed; use jsonl or csv")
         recs = self.journal.records()
         if fmt == "jsonl":
             for r in recs:
                 out.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
-        elif fmt == "csv":
+        else:
+            cols = list(Record.__dataclass_fields__)
             w = csv.writer(out)
-            cols = [
-                "seq",
-                "kind",
-                "record_id",
-                "question_id",
-                "forecaster",
-                "recorded_at",
-                "as_of",
-                "payload",
-                "prev_hash",
-                "hash",
-            ]
             w.writerow(cols)
             for r in recs:
                 w.writerow([getattr(r, c) for c in cols])
-        else:
-            raise ConfigError(f"format: {fmt!r} is not allowed; use jsonl or csv")
         return len(recs)
 
-    def verify(self, *, expect_head: str | None = None):  # type: ignore[no-untyped-def]
-        return self.journal.verify(expect_head=expect_head)
+    def export_to(self, path: str | Path, *, fmt: str = "jsonl", force: bool = False) -> int:
+        """:meth:`export` into a file, atomically; never over the journal or forecast.toml,
+        and over any other existing file only with ``force``."""
+        from .files import write_atomic
 
-    def forecasts_frame(self, **kw: Any):  # type: ignore[no-untyped-def]
+        n = 0
+
+        def write(fh: IO[str]) -> None:
+            nonlocal n
+            n = self.export(fh, fmt=fmt)
+
+        write_atomic(path, write, force=force, protected=self.protected_files(), newline="")
+        return n
+
+    def protected_files(self) -> list[Path]:
+        """Files no output may replace: the workspace config and a SQLite journal."""
+        out = [self.root / CONFIG_NAME]
+        if self.db_url.startswith("sqlite:///"):
+            out.append(Path(self.db_url[len("sqlite:///") :]))
+        return out
+
+    # ------------------------------------------------------------------ verify
+    def _checkpoint_path(self) -> Path:
+        key = hashlib.sha256(safe_url(self.db_url).encode()).hexdigest()[:16]
+        return self.root / STATE_DIR / f"checkpoint-{key}.json"
+
+    def checkpoint(self) -> tuple[int, str] | None:
+        """The last verified (seq, hash) of this journal, kept in the workspace folder."""
+        try:
+            d = json.loads(self._checkpoint_path().read_text(encoding="utf-8"))
+            return int(d["seq"]), str(d["hash"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def verify(self, *, expect_head: str | None = None, full: bool = False) -> VerifyResult:
+        """Check the hash chain: from the last verified checkpoint, or all of it (``full``).
+
+        A successful check moves the checkpoint to the head.  The checkpoint lives in the
+        workspace folder (``.forecast/``), outside the database, so rewriting the database
+        cannot move it.
+        """
+        since = None if full else self.checkpoint()
+        res = self.journal.verify(expect_head=expect_head, since=since)
+        if res.ok and res.head_seq and (since is None or res.head_seq > since[0]):
+            self._save_checkpoint(res.head_seq, res.head_hash)
+        return res
+
+    def _save_checkpoint(self, seq: int, h: str) -> None:
+        from .files import write_atomic
+
+        path = self._checkpoint_path()
+        try:
+            path.parent.mkdir(exist_ok=True)
+            body = json.dumps(
+                {"seq": seq, "hash": h, "url": safe_url(self.db_url), "at": _utc_iso()}
+            )
+            write_atomic(path, body)
+        except (OSError, ConfigError):
+            pass  # a read-only workspace: verification still works, in full
+
+    def head(self) -> tuple[int, str]:
+        return self.journal.head()
+
+    def forecasts_frame(self, **kw: Any) -> pd.DataFrame:
         from .journal.frames import forecasts_frame
 
         return forecasts_frame(self.journal, **kw)
+
+
+def _utc_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _backfilled(rec: Record) -> bool:
@@ -553,18 +835,3 @@ def _backfilled(rec: Record) -> bool:
     return (
         datetime.fromisoformat(rec.recorded_at) - datetime.fromisoformat(rec.as_of) > BACKFILL_AFTER
     )
-
-
-def dump_csv(rows: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    if rows:
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-        w.writeheader()
-        for r in rows:
-            w.writerow(
-                {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in r.items()}
-            )
-    return buf.getvalue()
-
-
-__all__ += ["EVIDENCE_KINDS", "JournalError", "dump_csv"]

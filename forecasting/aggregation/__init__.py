@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .frames import METHODS, aggregate, aggregate_frame, standing_forecasts
 from .numeric import DEFAULT_LEVELS, NUMERIC_METHODS, pool_numeric
 from .pooling import (
     BINARY_RULES,
@@ -26,6 +25,8 @@ from .pooling import (
     pool_trimmed_mean,
     recency_weights,
 )
+from .rules import RULES, Rule, method_names
+from .team import TeamResult, aggregate, pooled_people, standing_forecasts, team_forecasts
 from .weights import DEFAULT_A_GRID, excess_brier_scores, fit_extremizing_factor, skill_weights
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "DEFAULT_LEVELS",
     "METHODS",
     "NUMERIC_METHODS",
+    "RULES",
     "AnalystModelFit",
+    "Rule",
+    "TeamResult",
     "aggregate",
-    "aggregate_frame",
     "excess_brier_scores",
     "fit_analyst_model",
     "fit_extremizing_factor",
@@ -51,10 +54,15 @@ __all__ = [
     "pool_numeric",
     "pool_recency_median",
     "pool_trimmed_mean",
+    "pooled_people",
     "recency_weights",
     "skill_weights",
     "standing_forecasts",
+    "team_forecasts",
 ]
+
+#: the valid method names, from the registry of rules
+METHODS: tuple[str, ...] = method_names()
 
 _LAZY = {"fit_analyst_model", "AnalystModelFit"}
 

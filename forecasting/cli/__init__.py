@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Write the whole journal, every record with its hashes, as JSONL or CSV.",
     ),
     "verify": ("core:verify", "Check the journal's hash chain."),
+    "head": ("core:head", "Print the journal's head, SEQ:HASH, to keep somewhere else."),
     "evidence": (
         "evidence_cmd:evidence",
         "Evidence items: dated news reports and how they bear on questions.",

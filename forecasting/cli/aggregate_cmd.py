@@ -1,24 +1,26 @@
-"""forecast aggregate."""
+"""forecast aggregate: parse, call :func:`forecasting.aggregation.team_forecasts`, print."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import click
 
-from ..aggregation.frames import METHODS as METHOD_NAMES
-from ..errors import ForecastingError
+from ..aggregation.rules import RULES
 from ._common import emit, open_workspace
 
 
-@click.command()
+def _methods_help() -> str:
+    return "; ".join(f"{name}: {r.summary}" for name, r in RULES.items())
+
+
+@click.command(epilog=f"Methods: {_methods_help()}.")
 @click.option(
     "--method",
     "-m",
     "methods",
     multiple=True,
-    type=click.Choice(METHOD_NAMES),
+    type=click.Choice(list(RULES)),
     help="Pooling method (repeatable; default: mean).",
 )
 @click.option(
@@ -43,14 +45,22 @@ from ._common import emit, open_workspace
     "a",
     type=float,
     default=None,
-    help="Fixed extremizing factor (extremized; default: fitted on questions resolved before --at).",
+    help="Fixed extremizing factor for -m extremized (default: fitted on questions resolved "
+    "before --at, capped at 3; 1 when fewer than 10 have resolved).",
+)
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="DAYS",
+    help="Leave out standing forecasts older than this many days.",
 )
 @click.option(
     "--include",
     "include",
     multiple=True,
     metavar="PREFIX",
-    help="Also pool forecasters with this prefix, e.g. crowd: or model: (default: analysts only).",
+    help="Also pool forecasters with this prefix, e.g. crowd: or model: (default: people only).",
 )
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--csv", "as_csv", is_flag=True)
@@ -63,90 +73,65 @@ def aggregate(
     questions: tuple[str, ...],
     numeric: str,
     a: float | None,
+    max_age: float | None,
     include: tuple[str, ...],
     as_json: bool,
     as_csv: bool,
 ) -> None:
     """Pool the analysts' standing forecasts into team forecasts.
 
-    Methods: mean, median, trimmed_mean, geometric_mean_odds, extremized (factor fitted by
-    leave-one-question-out on questions resolved before --at, or --a), neyman (the
-    Neyman-Roughgarden factor), recency_median (Metaculus weights), performance_weighted
-    (weights from past scores, no look-ahead) and bayesian (the analyst bias/noise model).
+    People are pooled (workspace analysts and imported people such as pb:gwern); models,
+    documents, crowds and teams are not, unless --include names their prefix.
 
     \b
     Examples:
       forecast aggregate
       forecast aggregate -m mean -m extremized -m bayesian --record
       forecast aggregate -m median --at 2025-03-01 -q kursk-ceasefire-2025 --json
+      forecast aggregate -m extremized --a 1.5 --max-age 30
     """
-    from ..aggregation import aggregate_frame
-    from ..modelling import recordable_value
-    from ..questions import parse_datetime
+    from ..aggregation import team_forecasts
     from ..values import format_value
 
     ws = open_workspace(ctx)
-    now = ws.clock()
-    when = parse_datetime(at, field="at") if at else now
-    frame = ws.forecasts_frame()
-    frame = frame[frame["as_of"] <= when]
-    who = frame["forecaster"].astype(str)
-    frame = frame[~who.str.contains(":") | who.str.startswith(tuple(include) or ("\0",))]
-    if questions:
-        unknown = [q for q in questions if q not in set(frame["question_id"])]
-        for q in unknown:
-            ws.question(q)  # raises for an unknown id
-        frame = frame[frame["question_id"].isin(questions)]
-    rows: list[dict[str, Any]] = []
-    if frame.empty:
-        click.echo("no forecasts to pool" + (f" at {when.date()}" if at else ""))
-        return
+    res = team_forecasts(
+        ws,
+        methods or ("mean",),
+        at=at,
+        include=include,
+        record=record,
+        question_ids=questions or None,
+        max_age=max_age,
+        numeric=numeric,
+        options={"extremized": {"a": a}} if a is not None else None,
+    )
+    for m, msg in res.errors.items():
+        click.echo(f"{m}: {msg}", err=True)
+    for note in res.notes:
+        click.echo(f"note: {note}", err=True)
     qs = ws.questions()
-    for method in methods or ("mean",):
-        kw: dict[str, Any] = {"numeric": numeric}
-        if method == "extremized" and a is not None:
-            kw["a"] = a
-        try:
-            table = aggregate_frame(frame, method=method, at=when, **kw)
-        except ForecastingError as exc:
-            if len(methods) <= 1:
-                raise
-            click.echo(f"{method}: {exc}", err=True)
-            continue
-        for r in table.to_dict("records"):
-            q = qs.get(r["question_id"])
-            row = {
+    now = ws.clock()
+    rows: list[dict[str, Any]] = []
+    for r in res.table.to_dict("records"):
+        q = qs.get(r["question_id"])
+        shown = format_value(r["value"], list(q.options) if q and q.options else None)
+        if r.get("p_low") == r.get("p_low") and r.get("p_low") is not None:
+            shown += f" [{r['p_low']:.2f}, {r['p_high']:.2f}]"
+        age = (now - r["oldest_input"].to_pydatetime()).days if r["oldest_input"] == r["oldest_input"] else None
+        rows.append(
+            {
                 "question": r["question_id"],
-                "method": method,
+                "method": r["method"],
                 "forecasters": r["n_forecasters"],
-                "forecast": format_value(r["value"], list(q.options) if q and q.options else None),
-                "status": "",
+                "forecast": shown,
+                "spread": r["spread"],
+                "oldest input (days)": age,
+                "status": r["status"],
             }
-            if "p_low" in r and r.get("p_low") == r.get("p_low"):
-                row["forecast"] += f" [{r['p_low']:.2f}, {r['p_high']:.2f}]"
-            if record and q is not None:
-                res = ws.resolution_of(q.id)
-                if not q.open_at <= when <= q.close_at:
-                    row["status"] = "not open: not recorded"
-                elif res is not None:
-                    row["status"] = "resolved: not recorded"
-                else:
-                    as_of = when if when < now - timedelta(minutes=1) else None
-                    rat = f"{method} pool of {r['n_forecasters']} standing forecast(s)"
-                    if "p_low" in r and r.get("p_low") == r.get("p_low"):
-                        rat += f"; 90% credible interval [{r['p_low']:.3f}, {r['p_high']:.3f}]"
-                    rec = ws.predict(
-                        q.id,
-                        recordable_value(r["value"]),
-                        analyst=f"team:{method}",
-                        as_of=as_of,
-                        rationale=rat,
-                    )
-                    row["status"] = f"recorded {rec.record_id}"
-            rows.append(row)
+        )
     emit(
         rows,
-        ["question", "method", "forecasters", "forecast", "status"],
+        ["question", "method", "forecasters", "forecast", "spread", "oldest input (days)", "status"],
         as_json=as_json,
         as_csv=as_csv,
         empty="nothing to pool",

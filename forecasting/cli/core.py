@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -205,35 +204,27 @@ def history(ctx: click.Context, question: str, as_json: bool, as_csv: bool) -> N
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, writable=True),
+    type=click.Path(dir_okay=False),
     default=None,
-    help="File to write (default: standard output).",
+    help="File to write (default: standard output). An existing file is replaced only with "
+    "--force; the journal and forecast.toml never are.",
 )
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: str | None) -> None:
+def export(ctx: click.Context, fmt: str, output: str | None, force: bool) -> None:
     """Write the whole journal, every record with its hashes, as JSONL or CSV.
 
     \b
-    Example:
+    Examples:
       forecast export --format csv -o journal.csv
+      forecast export > journal.jsonl
     """
     ws = open_workspace(ctx)
     if output is None:
         ws.export(sys.stdout, fmt=fmt)
         return
-    import os
-    import tempfile
-
-    target = Path(output)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=".export-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            n = ws.export(fh, fmt=fmt)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    click.echo(f"wrote {n} records to {target}", err=True)
+    n = ws.export_to(output, fmt=fmt, force=force)
+    click.echo(f"wrote {n} records to {output}", err=True)
 
 
 @click.command()
@@ -241,19 +232,51 @@ def export(ctx: click.Context, fmt: str, output: str | None) -> None:
     "--expect-head",
     default=None,
     metavar="SEQ:HASH",
-    help="Also check the chain ends at this head (catches deletions at the end).",
+    help="Also check that the record SEQ still has this hash (catches a cut tail or a rewrite); "
+    "HASH may be its first 12 or more hex digits.",
+)
+@click.option(
+    "--full", is_flag=True, help="Re-hash every record, not only those after the last checkpoint."
 )
 @click.pass_context
-def verify(ctx: click.Context, expect_head: str | None) -> None:
+def verify(ctx: click.Context, expect_head: str | None, full: bool) -> None:
     """Check the journal's hash chain.  Exit 0 if intact; exit 1 naming the first record
     that was edited, inserted or deleted.
 
+    By default the check starts at the last verified checkpoint (kept in the workspace's
+    .forecast/ folder, outside the database): it re-hashes the newer records and checks
+    that the checkpoint record still has its hash, which catches any rewrite of the older
+    ones.  --full re-hashes everything, which also catches an edit of an old record that
+    left its stored hash alone.  See docs/journal.md for what the chain proves.
+
     \b
-    Example:
+    Examples:
       forecast verify
-      forecast verify --expect-head 1200:3fa4...   # a head you noted earlier
+      forecast verify --full
+      forecast verify --expect-head 1200:3fa4c0d2e1b9   # a head you noted elsewhere
     """
-    res = open_workspace(ctx).verify(expect_head=expect_head)
+    res = open_workspace(ctx).verify(expect_head=expect_head, full=full)
     if not res.ok:
         raise ChainError(f"journal: {res.problem}")
-    click.echo(f"ok: {res.n_records} records, chain intact; head {res.head_seq}:{res.head_hash}")
+    scope = "all" if res.from_seq <= 1 else f"{res.n_records} new (from record {res.from_seq})"
+    click.echo(
+        f"ok: {res.head_seq} records, chain intact ({scope} re-hashed); "
+        f"head {res.head_seq}:{res.head_hash}"
+    )
+
+
+@click.command()
+@click.pass_context
+def head(ctx: click.Context) -> None:
+    """Print the journal's head, SEQ:HASH, to keep somewhere else.
+
+    A hash chain cannot tell a correct append from a forged one, or a cut tail from a short
+    journal: a head stored outside the journal's reach (an e-mail, a ticket, a signed note)
+    lets `forecast verify --expect-head SEQ:HASH` catch both later.
+
+    \b
+    Example:
+      forecast head >> ~/journal-heads.txt
+    """
+    seq, h = open_workspace(ctx).head()
+    click.echo(f"{seq}:{h}")

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ForecastingError, ImportFormatError
 from ..journal import Record
 from ..questions import Question
+from ..values import parse_forecast_value
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -375,120 +376,88 @@ def write_plan(
             f"stored as {MAX_DATE.date()} (frames use datetime64[ns], which ends in 2262)"
         )
     forecasts = sorted(plan.forecasts, key=lambda f: (f.as_of, f.question_id, f.record_id))
-    try:
-        with _progress(progress) as bar, ws.journal.atomic():
-            task = bar.add_task(f"importing {plan.fmt}", total=total)
-            existing = ws.journal.existing_ids(fids + rids)
-            hashes: dict[str, str] = {}
-            for qid, q in plan.questions.items():
-                before = ws.journal.head()[0]
-                hashes[qid] = ws.ensure_snapshot(q)
-                summary.questions_imported += ws.journal.head()[0] - before
-                bar.advance(task)
-            now = ws.clock()
-            for f in forecasts:
-                bar.advance(task)
-                if f.record_id in existing:
-                    summary.already_present += 1
-                    continue
-                q = plan.questions[f.question_id]
+    with _progress(progress) as bar, ws.journal.atomic():
+        task = bar.add_task(f"importing {plan.fmt}", total=total)
+        existing = ws.journal.existing_ids(fids + rids)
+        for q in plan.questions.values():
+            before = ws.journal.head()[0]
+            ws.ensure_snapshot(q)
+            summary.questions_imported += ws.journal.head()[0] - before
+            bar.advance(task)
+        # forecasts before resolutions: a forecast is refused once its question is resolved,
+        # by the same check (inside this transaction) as `forecast predict`
+        for f in forecasts:
+            bar.advance(task)
+            if f.record_id in existing:
+                summary.already_present += 1
+                continue
+            q = plan.questions[f.question_id]
+            try:
                 if fast:
-                    problem = _check_time(q, f.as_of, now)
-                    if problem:
-                        rows.bad(f.file, f.line, "time", problem)
-                        continue
-                    payload: dict[str, Any] = {
-                        "value": f.value,
-                        "question_hash": hashes[f.question_id],
-                        "rationale": f.rationale,
-                        "evidence_ids": [],
-                        "external_id": f.external_id,
-                        "source": f.source,
-                    }
-                    ws.journal.append(
-                        "forecast",
-                        payload,
-                        question_id=f.question_id,
+                    ws.write_forecast(
+                        q,
+                        f.value,
                         forecaster=f.forecaster,
+                        allowed_kinds=("analyst", "crowd"),
+                        rationale=f.rationale,
                         as_of=f.as_of,
                         record_id=f.record_id,
+                        external_id=f.external_id,
+                        source=f.source,
                     )
-                else:
-                    try:
-                        ws.predict(
-                            f.question_id,
-                            f.value,
-                            analyst=f.forecaster,
-                            rationale=f.rationale,
-                            as_of=f.as_of,
-                            question=q,
-                            strict=False,
-                            record_id=f.record_id,
-                            external_id=f.external_id,
-                            source=f.source,
-                        )
-                    except ForecastingError as exc:
-                        rows.bad(f.file, f.line, "forecast", str(exc))
-                        continue
-                summary.forecasts_imported += 1
-            written: dict[str, Record] = {}
-            for r in plan.resolutions:
-                bar.advance(task)
-                if r.record_id in existing:
-                    summary.already_present += 1
-                    continue
-                q = plan.questions[r.question_id]
-                prev = written.get(q.id) or ws.resolution_of(q.id)
-                supersede = False
-                if prev is not None:
-                    if json.loads(prev.payload).get("resolver") != resolver:
-                        rows.skip(
-                            r.file,
-                            r.line,
-                            f"already resolved: {q.id} has resolution {prev.record_id} "
-                            "that this import did not write",
-                        )
-                        continue
-                    supersede = True
-                if fast:
-                    rpayload: dict[str, Any] = {
-                        "outcome": None if r.annulled else r.outcome,
-                        "annulled": bool(r.annulled),
-                        "source": r.source,
-                        "resolver": resolver,
-                        "supersedes": prev.record_id if prev is not None else None,
-                        "external_id": r.external_id,
-                    }
-                    written[q.id] = ws.journal.append(
-                        "resolution",
-                        rpayload,
-                        question_id=q.id,
-                        as_of=r.as_of,
-                        record_id=r.record_id,
+                else:  # the slow reference: parse the stored value again, as predict does
+                    ws.write_forecast(
+                        q,
+                        parse_forecast_value(q, f.value, strict=False),
+                        forecaster=f.forecaster,
+                        allowed_kinds=("analyst", "crowd"),
+                        rationale=f.rationale,
+                        as_of=f.as_of,
+                        record_id=f.record_id,
+                        external_id=f.external_id,
+                        source=f.source,
                     )
-                    summary.resolutions_imported += 1
-                    continue
-                try:
-                    ws.resolve(
-                        q.id,
-                        None if r.annulled else r.outcome,
-                        source=r.source,
-                        annul=r.annulled,
-                        supersede=supersede,
-                        resolver=resolver,
-                        as_of=r.as_of,
-                        question=q,
-                        record_id=r.record_id,
-                        external_id=r.external_id,
+            except ForecastingError as exc:
+                rows.bad(f.file, f.line, "forecast", str(exc))
+                continue
+            summary.forecasts_imported += 1
+        written: dict[str, Record] = {}
+        for r in plan.resolutions:
+            bar.advance(task)
+            if r.record_id in existing:
+                summary.already_present += 1
+                continue
+            q = plan.questions[r.question_id]
+            prev = written.get(q.id) or ws.resolution_of(q.id)
+            supersede = False
+            if prev is not None:
+                if json.loads(prev.payload).get("resolver") != resolver:
+                    rows.skip(
+                        r.file,
+                        r.line,
+                        f"already resolved: {q.id} has resolution {prev.record_id} "
+                        "that this import did not write",
                     )
-                except ForecastingError as exc:
-                    rows.bad(r.file, r.line, "resolution", str(exc))
                     continue
-                summary.resolutions_imported += 1
-    finally:
-        # the Workspace caches snapshot hashes and resolutions: after a rollback they are
-        # stale, and the fast path appends resolutions without updating them
-        ws._state = None
+                supersede = True
+            try:
+                written[q.id] = ws.resolve(
+                    q.id,
+                    None if r.annulled else r.outcome,
+                    source=r.source,
+                    annul=r.annulled,
+                    supersede=supersede,
+                    resolver=resolver,
+                    as_of=r.as_of,
+                    question=q,
+                    record_id=r.record_id,
+                    external_id=r.external_id,
+                    historical=True,
+                )
+            except ForecastingError as exc:
+                rows.bad(r.file, r.line, "resolution", str(exc))
+                continue
+            summary.resolutions_imported += 1
     return summary
 
 

@@ -62,6 +62,11 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
 ]
 
 
+def has_journal(conn: Connection) -> bool:
+    """True if the database holds a journal (its ``records`` table)."""
+    return bool(inspect(conn).has_table("records"))
+
+
 def pending_migrations(conn: Connection) -> list[str]:
     names = [n for n, _ in MIGRATIONS]
     if not inspect(conn).has_table("migrations"):

@@ -14,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,17 +31,37 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlch
 from ..errors import ChainError, ConfigError, JournalError
 from . import schema
 
-__all__ = ["GENESIS", "KINDS", "Journal", "Record", "VerifyResult", "record_hash"]
+__all__ = ["GENESIS", "KINDS", "Journal", "Record", "VerifyResult", "record_hash", "safe_url"]
 
 GENESIS = "0" * 64
-KINDS = ("question_version", "forecast", "evidence", "resolution", "retraction")
+KINDS = (
+    "question_version",
+    "forecast",
+    "evidence",
+    "resolution",
+    "retraction",
+    "comment",
+    "news",
+    "triage",
+    "user",
+    "decision",
+)
 _PREFIX = {
     "question_version": "q",
     "forecast": "f",
     "evidence": "e",
     "resolution": "r",
     "retraction": "x",
+    "comment": "c",
+    "news": "n",
+    "triage": "t",
+    "user": "u",
+    "decision": "d",
 }
+#: the same limits on every backend (SQLite would store longer text; PostgreSQL would not)
+MAX_LENGTHS = {"record_id": 64, "question_id": 200, "forecaster": 200}
+#: key of the PostgreSQL advisory lock that serialises schema creation
+_SCHEMA_LOCK = 0x5F0CA57
 _COLS = (
     "seq",
     "kind",
@@ -109,6 +130,8 @@ class VerifyResult:
     head_hash: str
     problem: str | None = None
     bad_seq: int | None = None
+    #: the first record checked in full (1, or the record after a checkpoint)
+    from_seq: int = 1
 
 
 def _utcnow() -> datetime:
@@ -121,6 +144,9 @@ def _iso(dt: datetime) -> str:
 
 class Journal:
     """An append-only journal behind any SQLAlchemy URL.
+
+    ``create=False`` (what every command but ``init`` uses) refuses a database that does not
+    exist or holds no journal, so a mistyped ``--db`` never yields a new, empty journal.
 
     >>> j = Journal("sqlite://")          # in memory
     >>> with j.atomic():
@@ -146,7 +172,7 @@ class Journal:
         try:
             self.engine: Engine = create_engine(url, **kw)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise JournalError(f"journal: cannot open {url!r}: {exc}") from None
+            raise JournalError(f"journal: cannot open {safe_url(url)!r}: {_short(exc)}") from None
         if self.engine.dialect.name == "sqlite":
             _sqlite_immediate(self.engine)
         self._conn: Connection | None = None
@@ -157,6 +183,9 @@ class Journal:
         self._n_flushed = 0  # of which this many were sent to the database
         #: called after any rollback (outer or nested), e.g. to drop caches of the caller
         self.on_rollback: list[Callable[[], None]] = []
+        #: called with the connection at the start of every write transaction, once the
+        #: chain head is locked: the place to re-read state that other writers may change
+        self.on_begin: list[Callable[[Connection], None]] = []
         self._ensure_schema(create=create)
 
     # ------------------------------------------------------------------ set-up
@@ -166,11 +195,16 @@ class Journal:
             return
         path = Path(url.split("///", 1)[-1].split("?", 1)[0])
         if path.exists():
+            if not path.is_file():
+                raise JournalError(f"journal: {str(path)!r} is not a file")
             if not os.access(path, os.R_OK):
                 raise JournalError(f"journal: {str(path)!r} is not readable")
             return
         if not create:
-            raise JournalError(f"journal: {str(path)!r} does not exist; run `forecast init` first")
+            raise JournalError(
+                f"journal: {str(path)!r} does not exist; check --db, or create a journal "
+                "with `forecast init`"
+            )
         parent = path.parent if str(path.parent) else Path(".")
         if not parent.exists():
             raise JournalError(f"journal: folder {str(parent)!r} does not exist")
@@ -196,81 +230,59 @@ class Journal:
     def _ensure_schema(self, *, create: bool) -> None:
         try:
             with self.engine.connect() as conn:
+                has_journal = schema.has_journal(conn)
                 pending = schema.pending_migrations(conn)
+            if not has_journal and not create:
+                raise JournalError(
+                    f"journal: {safe_url(self.url)!r} holds no journal; check --db, or create "
+                    "one with `forecast init`"
+                )
             if pending:
                 self._check_writable()
                 with self.engine.connect() as conn:
                     conn.info["forecast_write"] = True
                     try:
                         with conn.begin():
+                            if self.engine.dialect.name == "postgresql":
+                                # concurrent first writers: one creates, the others wait
+                                conn.execute(
+                                    text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK}
+                                )
                             schema.apply_migrations(conn)
                     finally:
                         conn.info.pop("forecast_write", None)
         except SQLAlchemyError as exc:
-            raise JournalError(f"journal: cannot open {self.url!r}: {_short(exc)}") from None
+            raise JournalError(
+                f"journal: cannot open {safe_url(self.url)!r}: {_short(exc)}"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn is not None
+
     # ------------------------------------------------------------ transactions
     @contextmanager
     def atomic(self) -> Iterator[Journal]:
-        """A write transaction that holds the chain head; nests with savepoints."""
+        """A write transaction that holds the chain head; nested blocks are savepoints.
+
+        Like sqlite-utils' ``atomic``: inside a transaction a block becomes a savepoint
+        (created lazily, only once its rows reach the database); otherwise it begins a
+        transaction that locks the head, and commits at the end.
+        """
         if self._conn is not None:
-            # Nested: a savepoint is created lazily, only if rows are flushed inside the
-            # block (see _flush); otherwise undoing the block just drops its pending rows.
-            frame = _Nested(start=self._n_appended, head=self._head)
-            self._frames.append(frame)
-            try:
+            with self._nested():
                 yield self
-            except BaseException:
-                self._frames.pop()
-                if frame.savepoint is not None:
-                    frame.savepoint.rollback()
-                    self._pending.clear()
-                    self._n_flushed = frame.start
-                else:
-                    del self._pending[frame.start - self._n_flushed :]
-                self._n_appended = frame.start
-                self._head = frame.head
-                self._run_rollback_hooks()
-                raise
-            else:
-                self._frames.pop()
-                if frame.savepoint is not None:
-                    self._flush()
-                    frame.savepoint.commit()
             return
-        self._check_writable()
-        for attempt in range(50):
-            try:
-                conn = self.engine.connect()
-                conn.info["forecast_write"] = True
-                try:
-                    conn.begin()
-                except BaseException:
-                    conn.info.pop("forecast_write", None)
-                    conn.close()
-                    raise
-                if self.engine.dialect.name == "postgresql":
-                    conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
-                break
-            except OperationalError as exc:
-                if "locked" in str(exc).lower() and attempt < 49:
-                    time.sleep(0.05 * (attempt + 1))
-                    continue
-                raise JournalError(
-                    f"journal: cannot write to {self.url!r}: {_short(exc)}"
-                ) from None
+        conn = self._begin_write()
         self._conn = conn
         try:
-            row = conn.execute(
-                select(schema.records.c.seq, schema.records.c.hash)
-                .order_by(schema.records.c.seq.desc())
-                .limit(1)
-            ).first()
-            self._head = (row[0], row[1]) if row else (0, GENESIS)
+            self._head = self._read_head(conn)
             self._n_appended = self._n_flushed = 0
+            for hook in self.on_begin:
+                hook(conn)
             yield self
             self._flush()
             conn.commit()
@@ -281,11 +293,68 @@ class Journal:
             self._run_rollback_hooks()
             raise
         finally:
-            self._conn = None
-            self._head = None
+            self._conn, self._head = None, None
             self._frames.clear()
             conn.info.pop("forecast_write", None)
             conn.close()
+
+    @contextmanager
+    def _nested(self) -> Iterator[None]:
+        """A block inside a transaction: undone alone if it raises (a lazy savepoint)."""
+        frame = _Nested(start=self._n_appended, head=self._head)
+        self._frames.append(frame)
+        try:
+            yield
+        except BaseException:
+            self._frames.pop()
+            if frame.savepoint is not None:
+                frame.savepoint.rollback()
+                self._pending.clear()
+                self._n_flushed = frame.start
+            else:
+                del self._pending[frame.start - self._n_flushed :]
+            self._n_appended = frame.start
+            self._head = frame.head
+            self._run_rollback_hooks()
+            raise
+        self._frames.pop()
+        if frame.savepoint is not None:
+            self._flush()
+            frame.savepoint.commit()
+
+    def _begin_write(self) -> Connection:
+        """Open a connection and begin a write transaction that holds the writer lock
+        (SQLite: BEGIN IMMEDIATE, retried while another writer holds it; PostgreSQL: a
+        table lock that lets readers through)."""
+        self._check_writable()
+        for attempt in range(50):
+            conn = self.engine.connect()
+            conn.info["forecast_write"] = True
+            try:
+                conn.begin()
+                if self.engine.dialect.name == "postgresql":
+                    conn.execute(text("LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE"))
+                return conn
+            except OperationalError as exc:
+                conn.info.pop("forecast_write", None)
+                conn.close()
+                if "locked" in str(exc).lower() and attempt < 49:
+                    time.sleep(0.05 * (attempt + 1))
+                    continue
+                raise JournalError(
+                    f"journal: cannot write to {safe_url(self.url)!r}: {_short(exc)}"
+                ) from None
+            except BaseException:
+                conn.info.pop("forecast_write", None)
+                conn.close()
+                raise
+        raise JournalError("journal: the write lock could not be taken")  # pragma: no cover
+
+    @staticmethod
+    def _read_head(conn: Connection) -> tuple[int, str]:
+        r = schema.records
+        row = conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc()).limit(1)).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
 
     def _run_rollback_hooks(self) -> None:
         for hook in self.on_rollback:
@@ -314,7 +383,9 @@ class Journal:
                 f"journal: another writer appended at the same time or a record id repeats: {_short(exc)}"
             ) from None
         except DBAPIError as exc:
-            raise JournalError(f"journal: cannot write to {self.url!r}: {_short(exc)}") from None
+            raise JournalError(
+                f"journal: cannot write to {safe_url(self.url)!r}: {_short(exc)}"
+            ) from None
 
     # ------------------------------------------------------------------ append
     def new_id(self, kind: str) -> str:
@@ -344,8 +415,18 @@ class Journal:
                     record_id=record_id,
                 )
         assert self._head is not None
-        seq, prev = self._head[0] + 1, self._head[1]
         rid = record_id or self.new_id(kind)
+        for field, value in (
+            ("record_id", rid),
+            ("question_id", question_id),
+            ("forecaster", forecaster),
+        ):
+            if value is not None and len(value) > MAX_LENGTHS[field]:
+                raise JournalError(
+                    f"{field}: {value[:40]!r}… is {len(value)} characters; at most "
+                    f"{MAX_LENGTHS[field]} are allowed"
+                )
+        seq, prev = self._head[0] + 1, self._head[1]
         recorded_at = _iso(self.clock())
         as_of_s = _iso(as_of) if as_of is not None else None
         body = canonical(payload)
@@ -364,7 +445,7 @@ class Journal:
         )
         self._pending.append(row)
         self._n_appended += 1
-        if len(self._pending) >= 2000:
+        if len(self._pending) >= 5000:
             self._flush()
         self._head = (seq, h)
         return Record(**row)
@@ -380,7 +461,9 @@ class Journal:
             with self.engine.connect() as conn:
                 yield conn
         except OperationalError as exc:
-            raise JournalError(f"journal: cannot read {self.url!r}: {_short(exc)}") from None
+            raise JournalError(
+                f"journal: cannot read {safe_url(self.url)!r}: {_short(exc)}"
+            ) from None
 
     def records(
         self,
@@ -388,6 +471,7 @@ class Journal:
         kinds: tuple[str, ...] | None = None,
         question_id: str | None = None,
         forecaster: str | None = None,
+        after_seq: int = 0,
     ) -> list[Record]:
         r = schema.records
         q = select(*[r.c[c] for c in _COLS]).order_by(r.c.seq)
@@ -397,6 +481,8 @@ class Journal:
             q = q.where(r.c.question_id == question_id)
         if forecaster is not None:
             q = q.where(r.c.forecaster == forecaster)
+        if after_seq:
+            q = q.where(r.c.seq > after_seq)
         with self._reader() as conn:
             return [Record(*row) for row in conn.execute(q)]
 
@@ -425,91 +511,67 @@ class Journal:
     def head(self) -> tuple[int, str]:
         if self._head is not None:
             return self._head
+        with self._reader() as conn:
+            return self._read_head(conn)
+
+    def hash_at(self, seq: int) -> str | None:
+        """The stored hash of record ``seq`` (None if there is no such record)."""
         r = schema.records
         with self._reader() as conn:
-            row = conn.execute(select(r.c.seq, r.c.hash).order_by(r.c.seq.desc()).limit(1)).first()
-        return (row[0], row[1]) if row else (0, GENESIS)
+            return conn.execute(select(r.c.hash).where(r.c.seq == seq)).scalar()
 
     # ------------------------------------------------------------------ verify
-    def verify(self, *, expect_head: str | None = None) -> VerifyResult:
-        """Check the whole chain; report the first record that was edited, inserted or deleted."""
-        r = schema.records
-        q = select(*[r.c[c] for c in _COLS]).order_by(r.c.seq)
-        n = 0
-        prev_hash, prev_seq = GENESIS, 0
-        seen_ids: set[str] = set()
+    def verify(
+        self,
+        *,
+        expect_head: str | None = None,
+        since: tuple[int, str] | None = None,
+    ) -> VerifyResult:
+        """Check the chain; report the first record that was edited, inserted or deleted.
+
+        ``since=(seq, hash)`` is a checkpoint verified earlier: the record ``seq`` must still
+        have that hash, and only the records after it are re-hashed.  Because each hash
+        covers the one before it, a rewrite of any earlier record that recomputes the hashes
+        changes the checkpoint's hash and is caught; an edit of an earlier record that leaves
+        its stored hash alone is caught only by a full check (``since=None``).
+        """
         want_seq, want_hash = _parse_head(expect_head)
-        hash_at_want: str | None = None  # hash of record want_seq (or want_hash, if found)
-
-        def bad(seq: int, msg: str) -> VerifyResult:
-            return VerifyResult(False, n, prev_seq, prev_hash, msg, seq)
-
+        start_seq, start_hash = since if since is not None else (0, GENESIS)
         with self._reader() as conn:
-            for row in conn.execute(q):
-                seq, kind, rid, qid, who, rec_at, as_of, payload, prev, h = row
-                n += 1
-                label = f"record {seq} ({kind} {rid})"
-                if seq != prev_seq + 1:
-                    if seq > prev_seq + 1:
-                        missing = (
-                            f"{prev_seq + 1}"
-                            if seq == prev_seq + 2
-                            else f"{prev_seq + 1}–{seq - 1}"
-                        )
-                        return bad(
-                            seq,
-                            f"record {missing} was deleted: the chain jumps from {prev_seq} to {seq}",
-                        )
-                    return bad(
-                        seq, f"{label} was inserted: its sequence number repeats or goes backwards"
+            if start_seq:
+                got = conn.execute(
+                    select(schema.records.c.hash).where(schema.records.c.seq == start_seq)
+                ).scalar()
+                if got != start_hash:
+                    what = "is missing" if got is None else "no longer has the hash it had"
+                    return VerifyResult(
+                        False,
+                        0,
+                        start_seq,
+                        start_hash,
+                        f"record {start_seq}, verified earlier (the checkpoint), {what}: "
+                        "records up to it were rewritten or deleted",
+                        start_seq,
+                        from_seq=start_seq + 1,
                     )
-                recomputed = record_hash(seq, kind, rid, qid, who, rec_at, as_of, payload, prev)
-                if prev != prev_hash:
-                    if recomputed == h:
-                        return bad(
-                            seq,
-                            f"{label} was inserted, or the record before it deleted or edited: "
-                            "it does not chain to the record before it",
-                        )
-                    return bad(
-                        seq,
-                        f"{label} was edited or inserted: it matches neither its own hash "
-                        "nor the record before it",
+            res = _verify_rows(
+                _rows_after(conn, start_seq), start_seq, start_hash, want_seq, want_hash
+            )
+            if res.ok and want_seq is not None and want_hash and want_seq <= start_seq:
+                # a head noted before the checkpoint: its stored hash must match, and the
+                # checkpoint (whose hash covers it) is unchanged
+                got = conn.execute(
+                    select(schema.records.c.hash).where(schema.records.c.seq == want_seq)
+                ).scalar()
+                if not (got or "").startswith(want_hash):
+                    return replace(
+                        res,
+                        ok=False,
+                        problem=f"record {want_seq} does not have the head hash you noted "
+                        f"({want_hash[:16]}…): the journal was rewritten up to that record",
+                        bad_seq=want_seq,
                     )
-                if recomputed != h:
-                    return bad(seq, f"{label} was edited: its content no longer matches its hash")
-                if rid in seen_ids:
-                    return bad(seq, f"{label} was inserted: its record id repeats an earlier one")
-                seen_ids.add(rid)
-                prev_hash, prev_seq = h, seq
-                if seq == want_seq or (want_seq is None and h == want_hash):
-                    hash_at_want = h
-        if want_hash is not None:
-            if want_seq is not None and want_seq > prev_seq:
-                return VerifyResult(
-                    False,
-                    n,
-                    prev_seq,
-                    prev_hash,
-                    f"records {prev_seq + 1}–{want_seq} were deleted from the end",
-                    prev_seq + 1,
-                )
-            if want_seq is not None and hash_at_want != want_hash:
-                # a head noted earlier must still be in the chain: if it is not, the journal
-                # was rewritten (every hash recomputed) up to that record
-                return VerifyResult(
-                    False,
-                    n,
-                    prev_seq,
-                    prev_hash,
-                    f"record {want_seq} does not match the expected head hash",
-                    want_seq,
-                )
-            if want_seq is None and hash_at_want is None:
-                return VerifyResult(
-                    False, n, prev_seq, prev_hash, "no record has the expected head hash", None
-                )
-        return VerifyResult(True, n, prev_seq, prev_hash)
+        return res
 
     def require_valid(self) -> VerifyResult:
         res = self.verify()
@@ -518,21 +580,148 @@ class Journal:
         return res
 
 
+def _rows_after(conn: Connection, seq: int) -> Iterator[tuple[Any, ...]]:
+    """Rows after ``seq`` in order, fetched in chunks through the DB-API cursor (fast)."""
+    cols = ", ".join(_COLS)
+    where = f" WHERE seq > {int(seq)}" if seq else ""  # a full check also sees seq <= 0
+    result = conn.exec_driver_sql(f"SELECT {cols} FROM records{where} ORDER BY seq")
+    while chunk := result.fetchmany(20_000):
+        yield from chunk
+
+
+def _verify_rows(
+    rows: Iterable[tuple[Any, ...]],
+    start_seq: int,
+    start_hash: str,
+    want_seq: int | None,
+    want_hash: str | None,
+) -> VerifyResult:
+    n = 0
+    prev_hash, prev_seq = start_hash, start_seq
+    seen_ids: set[str] = set()
+    hash_at_want: str | None = None
+    found_prefix: tuple[int, str] | None = None
+    from_seq = start_seq + 1
+
+    def bad(seq: int, msg: str) -> VerifyResult:
+        return VerifyResult(False, n, prev_seq, prev_hash, msg, seq, from_seq=from_seq)
+
+    sha, dumps = hashlib.sha256, _DUMPS
+    for row in rows:
+        seq, kind, rid, qid, who, rec_at, as_of, payload, prev, h = row
+        n += 1
+        if seq != prev_seq + 1:
+            label = f"record {seq} ({kind} {rid})"
+            if seq > prev_seq + 1:
+                missing = f"{prev_seq + 1}" if seq == prev_seq + 2 else f"{prev_seq + 1}–{seq - 1}"
+                return bad(
+                    seq, f"record {missing} was deleted: the chain jumps from {prev_seq} to {seq}"
+                )
+            return bad(seq, f"{label} was inserted: its sequence number repeats or goes backwards")
+        recomputed = sha(
+            dumps([seq, kind, rid, qid, who, rec_at, as_of, payload, prev]).encode("utf-8")
+        ).hexdigest()
+        if prev != prev_hash or recomputed != h:
+            return bad(seq, _break_message(seq, kind, rid, prev != prev_hash, recomputed == h))
+        if rid in seen_ids:
+            return bad(seq, f"record {seq} ({kind} {rid}) was inserted: its record id repeats")
+        seen_ids.add(rid)
+        prev_hash, prev_seq = h, seq
+        if seq == want_seq:
+            hash_at_want = h
+        elif want_seq is None and want_hash is not None and h.startswith(want_hash):
+            found_prefix = (seq, h)
+    if want_hash is None:
+        return VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq)
+    if want_seq is not None and want_seq > prev_seq:
+        return VerifyResult(
+            False,
+            n,
+            prev_seq,
+            prev_hash,
+            f"the journal ends at record {prev_seq}, but the head you noted is record {want_seq}: "
+            "records were removed (cut from the end, or removed anywhere and the rest rewritten)",
+            prev_seq + 1,
+            from_seq=from_seq,
+        )
+    if want_seq is not None and want_seq <= start_seq:
+        return VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq)
+    if want_seq is not None and not (hash_at_want or "").startswith(want_hash):
+        # a head noted earlier must still be in the chain: if it is not, the journal was
+        # rewritten (every hash recomputed) up to that record
+        return VerifyResult(
+            False,
+            n,
+            prev_seq,
+            prev_hash,
+            f"record {want_seq} does not have the head hash you noted ({want_hash[:16]}…): "
+            "the journal was rewritten up to that record",
+            want_seq,
+            from_seq=from_seq,
+        )
+    if want_seq is None and found_prefix is None:
+        return VerifyResult(
+            False,
+            n,
+            prev_seq,
+            prev_hash,
+            f"no record has the head hash you noted ({want_hash[:16]}…)",
+            None,
+            from_seq=from_seq,
+        )
+    return VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq)
+
+
+def _break_message(seq: int, kind: str, rid: str, link_broken: bool, own_ok: bool) -> str:
+    label = f"record {seq} ({kind} {rid})"
+    if link_broken and own_ok:
+        return (
+            f"{label} was inserted, or the record before it deleted or edited: "
+            "it does not chain to the record before it"
+        )
+    if link_broken:
+        return (
+            f"{label} was edited or inserted: it matches neither its own hash "
+            "nor the record before it"
+        )
+    return f"{label} was edited: its content no longer matches its hash"
+
+
+_DUMPS = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+def safe_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and config files)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1] if "@" in url else url
+
+
 def _parse_head(expect_head: str | None) -> tuple[int | None, str | None]:
-    """``SEQ:HASH`` (or a bare ``HASH``) -> (seq or None, hash); (None, None) if not given."""
+    """``SEQ:HASH`` (or a bare ``HASH``) -> (seq or None, hash); (None, None) if not given.
+
+    ``HASH`` may be the full 64 hex digits or a prefix of at least 12 (as reports show it).
+    """
     if expect_head is None:
         return None, None
     seq_s, sep, want_hash = expect_head.strip().partition(":")
     if not sep:
         seq_s, want_hash = "", seq_s
+    want_hash = want_hash.strip().lower().rstrip(".…")
     try:
         want_seq = int(seq_s) if seq_s else None
     except ValueError:
         want_seq = -1
-    if (want_seq is not None and want_seq < 1) or not want_hash:
+    if (want_seq is not None and want_seq < 1) or not re.fullmatch(r"[0-9a-f]{12,64}", want_hash):
+        shown = expect_head if len(expect_head) <= 80 else expect_head[:79] + "…"
         raise ConfigError(
-            f"expect-head: {expect_head!r} is not allowed; write SEQ:HASH as printed by "
-            "`forecast verify`, e.g. 1200:3fa4…"
+            f"expect-head: {shown!r} is not a head; write SEQ:HASH as printed by "
+            "`forecast head` or `forecast verify` (HASH: 64 hex digits, or at least the first 12)"
         )
     return want_seq, want_hash
 

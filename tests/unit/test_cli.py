@@ -396,7 +396,7 @@ def test_verify_ok_and_expect_head(with_history: Workspace, forecast) -> None:  
     seq, h = with_history.journal.head()
     res = forecast("-w", ws, "verify")
     assert res.exit_code == 0, res.output
-    assert res.stdout.strip() == f"ok: {seq} records, chain intact; head {seq}:{h}"
+    assert res.stdout.strip() == f"ok: {seq} records, chain intact (all re-hashed); head {seq}:{h}"
     assert forecast("-w", ws, "verify", "--expect-head", f"{seq}:{h}").exit_code == 0
     # a head noted earlier is still in the chain after more appends
     with_history.predict("num", "0.1=1,0.5=2,0.9=3")
@@ -404,10 +404,15 @@ def test_verify_ok_and_expect_head(with_history: Workspace, forecast) -> None:  
     now = len(with_history.journal)
     res = forecast("-w", ws, "verify", "--expect-head", f"{now + 3}:{h}")
     assert res.exit_code == 1
-    assert f"records {now + 1}–{now + 3} were deleted from the end" in one_error_line(res)
+    assert (
+        f"the journal ends at record {now}, but the head you noted is record {now + 3}: "
+        "records were removed" in one_error_line(res)
+    )
     res = forecast("-w", ws, "verify", "--expect-head", f"{seq}:{'0' * 64}")
     assert res.exit_code == 1
-    assert f"record {seq} does not match the expected head hash" in one_error_line(res)
+    assert f"record {seq} does not have the head hash you noted" in one_error_line(res)
+    # the head as the HTML report prints it (its first 16 hex digits) works too
+    assert forecast("-w", ws, "verify", "--expect-head", f"{seq}:{h[:16]}").exit_code == 0
 
 
 @pytest.mark.parametrize("head", ["abc:def", "0:abc", "-3:abc", "12:", ""])
@@ -415,7 +420,7 @@ def test_verify_refuses_a_malformed_expect_head(ws: str, forecast, head: str) ->
     res = forecast("-w", ws, "verify", "--expect-head", head)
     assert res.exit_code == 2
     line = one_error_line(res)
-    assert f"expect-head: {head!r} is not allowed; write SEQ:HASH" in line
+    assert f"expect-head: {head!r} is not a head; write SEQ:HASH" in line
 
 
 # --------------------------------------------------------------------------- bad input
@@ -449,7 +454,7 @@ BAD_INPUT = {
     "resolve as_of unparseable": (["resolve", "num", "5", "--source", "x", "--as-of", "2024-02-30"], ["as_of:", "'2024-02-30'", "ISO 8601"]),
     "unknown evidence": (["predict", "mc", "A=0.2,B=0.3,C=0.5", "-e", "e-nope"], ["evidence:", "'e-nope'", "not an evidence record"]),
     "retract unknown record": (["retract", "f-nope", "--reason", "x"], ["record:", "'f-nope'", "not in the journal"]),
-    "db folder missing": (["--db", "sqlite:////nonexistent-dir/x.db", "predict", "bin", "0.3"], ["journal:", "'/nonexistent-dir'", "does not exist"]),
+    "db folder missing": (["--db", "sqlite:////nonexistent-dir/x.db", "predict", "bin", "0.3"], ["journal:", "'/nonexistent-dir/x.db'", "does not exist"]),
     "db url unknown": (["--db", "nosuchdb://x", "predict", "bin", "0.3"], ["journal:", "'nosuchdb://x'", "cannot open"]),
 }  # fmt: skip
 
@@ -528,7 +533,7 @@ def test_read_only_journal_file_chmod(workspace: Workspace, forecast) -> None:  
     [
         (["predict", "nope", "0.3"], "error: question: 'nope' is not a known question id"),
         (["predict", "bin", "1.2"], "error: probability: '1.2' is not allowed"),
-        (["--db", "sqlite:////nonexistent-dir/x.db", "predict", "bin", "0.3"], "error: journal: folder '/nonexistent-dir' does not exist"),
+        (["--db", "sqlite:////nonexistent-dir/x.db", "predict", "bin", "0.3"], "error: journal: '/nonexistent-dir/x.db' does not exist; check --db"),
     ],
 )  # fmt: skip
 def test_console_script_exit_2_one_line_no_traceback(

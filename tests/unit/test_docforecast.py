@@ -66,7 +66,9 @@ def test_report_counts_hedges_and_scores_the_document(dws, tmp_path: Path, forec
 def test_aggregate_cli_pools_analysts_only_and_records(workspace, forecast) -> None:  # type: ignore[no-untyped-def]
     workspace.predict("bin", 0.2, analyst="alice")
     workspace.predict("bin", 0.6, analyst="bob")
-    workspace.predict("bin", 0.99, analyst="model:hazard")
+    workspace.write_forecast(
+        workspace.question("bin"), {"p": 0.99}, forecaster="model:hazard", allowed_kinds=("model",)
+    )
     res = forecast("-w", str(workspace.root), "aggregate", "-m", "mean", "-m", "median", "--json")
     assert res.exit_code == 0, res.output
     rows = {r["method"]: r for r in json.loads(res.stdout) if r["question"] == "bin"}

@@ -423,10 +423,10 @@ def test_atomic_failure_in_write_phase_leaves_file_unchanged(ws: Workspace, tmp_
     good = _write(tmp_path / "gjp", {"ifps.csv": IFPS, "f.csv": FCASTS})
     import_gjp(ws, good)
     before = _db(ws).read_bytes()
-    text = GENERIC.replace("2024-01-06T10:00:00Z", "2999-01-06T10:00:00Z")
+    text = GENERIC.replace("2024-01-06T10:00:00Z", "2199-01-06T10:00:00Z")
     (path,) = _write(tmp_path / "c", {"late.csv": text})
     with pytest.raises(
-        ImportFormatError, match=r"late\.csv:3: time: 2999-01-06.* is in the future"
+        ImportFormatError, match=r"late\.csv:3: forecast: as_of: 2199-01-06.* is in the future"
     ):
         import_csv(ws, path)
     assert _db(ws).read_bytes() == before

@@ -162,7 +162,7 @@ def test_in_memory_journal_records_its_migrations(journal: Journal) -> None:
 
 
 def test_existing_journal_without_create_and_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(JournalError, match=r"does not exist; run `forecast init` first"):
+    with pytest.raises(JournalError, match=r"does not exist; check --db, or create a journal with `forecast init`"):
         Journal(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
     with pytest.raises(JournalError, match=r"journal: folder '.*no-such-dir' does not exist"):
         Journal(f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")

@@ -23,6 +23,8 @@ from forecasting import (
     UnknownQuestionError,
     Workspace,
 )
+from forecasting.errors import JournalError
+from forecasting.journal import Journal
 from forecasting.journal.frames import FORECAST_COLUMNS, forecasts_frame
 from forecasting.questions import datetime_to_days, parse_datetime
 
@@ -119,11 +121,16 @@ def test_environment_overrides_analyst_and_db(
     tmp_path: Path, collection_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Workspace.init(tmp_path / "ws", questions=[collection_dir]).close()
+    other = f"sqlite:///{tmp_path / 'other.db'}"
     monkeypatch.setenv("FORECAST_ANALYST", "carol")
-    monkeypatch.setenv("FORECAST_DB_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    monkeypatch.setenv("FORECAST_DB_URL", other)
+    # issue 10.4: a journal that does not exist is refused, never created on the fly
+    with pytest.raises(JournalError, match="does not exist; check --db"):
+        Workspace.open(tmp_path / "ws").predict("bin", 0.3)
+    assert not (tmp_path / "other.db").exists()
+    Journal(other).close()  # what `forecast init` would create
     ws = Workspace.open(tmp_path / "ws")
     assert ws.predict("bin", 0.3).forecaster == "carol"
-    assert (tmp_path / "other.db").exists()
     ws.close()
 
 
@@ -134,7 +141,8 @@ def test_environment_overrides_analyst_and_db(
         ("bin", 0.3, {"as_of": "2019-06-01T00:00:00Z"}, InvalidForecastError, r"time: 2019-06-01T00:00:00\+00:00 is before the question opens at 2020-01-01"),
         ("later", 0.3, {}, InvalidForecastError, r"is before the question opens at 2098-01-01"),
         ("closed", 0.3, {}, InvalidForecastError, r"is after the question closed at 2021-01-01.*from open_at to close_at"),
-        ("bin", 0.3, {"as_of": "2999-01-01T00:00:00Z"}, InvalidForecastError, r"as_of: 2999-01-01T00:00:00\+00:00 is in the future"),
+        ("bin", 0.3, {"as_of": "2199-01-01T00:00:00Z"}, InvalidForecastError, r"as_of: 2199-01-01T00:00:00\+00:00 is in the future"),
+        ("bin", 0.3, {"as_of": "2999-01-01T00:00:00Z"}, InvalidForecastError, r"as_of: '2999-01-01T00:00:00Z' is outside the allowed range of dates, 1900-01-01 to 2200-12-31"),
         ("bin", 0.3, {"as_of": "last tuesday"}, InvalidForecastError, r"as_of: 'last tuesday' is not an ISO 8601"),
         ("bin", 0.3, {"as_of": "2024-06-01T12:00:00"}, InvalidForecastError, r"as_of: '2024-06-01T12:00:00' has no timezone"),
         ("bin", 0.3, {"analyst": "  "}, InvalidForecastError, r"analyst: an empty name is not allowed"),
@@ -392,9 +400,7 @@ def _expected(qid: str, value: object) -> dict[str, object]:
 @given(
     forecast=forecasts,
     rationale=st.none() | st.text(),
-    forecaster=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30
-    ).filter(lambda s: s.strip() == s and s),
+    forecaster=st.from_regex(r"[a-z0-9][a-z0-9._-]{0,29}", fullmatch=True),
     as_of=st.none()
     | st.datetimes(
         min_value=datetime(2020, 1, 1), max_value=NOW.replace(tzinfo=None) - timedelta(hours=1),

@@ -1,4 +1,4 @@
-"""Frame layer: standing forecasts, team forecasts, no look-ahead, lazy PyMC import."""
+"""Team forecasts: standing forecasts, the rule registry, no look-ahead, lazy PyMC import."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import forecasting.aggregation as agg
-from forecasting.aggregation import aggregate, aggregate_frame, standing_forecasts
-from forecasting.errors import ConfigError, InvalidForecastError, ModelError
+from forecasting.aggregation import aggregate, standing_forecasts
+from forecasting.errors import ConfigError, InvalidForecastError
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -49,6 +49,12 @@ def make_frame(rows, questions):
 
 
 QS = {"q1": {}, "q2": {}}
+
+
+def pooled(frame, method, **kw):
+    """question id -> pooled value dict."""
+    t = aggregate(frame, method, **kw)
+    return dict(zip(t["question_id"], t["value"], strict=True))
 
 
 def test_standing_forecasts_latest_before_at_and_no_team():
@@ -91,23 +97,28 @@ def test_aggregate_hand_computed_types():
         ],
         qs,
     )
-    out = aggregate(f, method="mean", numeric="vincentization")
+    out = pooled(f, "mean", numeric="vincentization")
     assert out["b"]["p"] == pytest.approx(0.5)
     np.testing.assert_allclose(out["m"]["probs"], [0.3, 0.35, 0.35])
     assert out["n"]["quantiles"]["values"] == [15.0, 30.0, 45.0]
-    med = aggregate(f, method="median")
+    med = pooled(f, "median")
     assert med["b"] == {"p": pytest.approx(0.4)}
-    table = aggregate_frame(f, method="neyman")
+    table = aggregate(f, "neyman")
     assert list(table.columns) == [
         "question_id",
         "method",
         "forecaster",
         "question_type",
         "value",
-        "n_forecasters",
         "p",
+        "n_forecasters",
+        "spread",
+        "newest_input",
+        "oldest_input",
+        "a",
     ]
     assert set(table.question_id) == {"b", "m"}  # log-odds rules leave numeric questions out
+    assert any("does not apply to numeric" in n for n in table.attrs["notes"])  # and say so
     assert table.set_index("question_id").loc["b", "forecaster"] == "team:neyman"
     assert table.set_index("question_id").loc["b", "n_forecasters"] == 3
 
@@ -126,16 +137,16 @@ def _lookahead_frame():
 
 def test_performance_weights_use_only_questions_resolved_before_at():
     f = _lookahead_frame()
-    at10 = aggregate(f, method="performance_weighted", at=day(10))["t"]["p"]
+    at10 = pooled(f, "performance_weighted", at=day(10))["t"]["p"]
     # by hand: excess Brier on p_early alice 2(.1)^2 − .5(.02 + 1.28) = −0.63, bob +0.63;
     # weights exp(∓5 · 0.63 / 6)
     wa, wb = np.exp(5 * 0.63 / 6), np.exp(-5 * 0.63 / 6)
     assert at10 == pytest.approx((0.9 * wa + 0.3 * wb) / (wa + wb))
     # the same frame without the late questions gives the same answer ...
     early_only = f[~f.question_id.str.startswith("p_late")]
-    assert aggregate(early_only, method="performance_weighted", at=day(10))["t"]["p"] == at10
+    assert pooled(early_only, "performance_weighted", at=day(10))["t"]["p"] == at10
     # ... while the late questions, once resolved, flip it (so look-ahead would matter)
-    at30 = aggregate(f, method="performance_weighted", at=day(30))["t"]["p"]
+    at30 = pooled(f, "performance_weighted", at=day(30))["t"]["p"]
     assert at10 > 0.5 > at30
 
 
@@ -144,49 +155,107 @@ def test_extremizing_fit_uses_only_questions_resolved_before_at():
 
     f = _lookahead_frame()
     m_t = (logit(0.9) + logit(0.3)) / 2
+    fit = {"min_resolved": 1, "a_max": 5.0}
     # before day 20 only p_early (Yes, mean log-odds > 0) is known: the fit runs to the
     # top of the grid, a = 5
-    at10 = aggregate(f, method="extremized", at=day(10))["t"]["p"]
+    at10 = pooled(f, "extremized", at=day(10), **fit)["t"]["p"]
     assert at10 == pytest.approx(expit(5.0 * m_t))
     early_only = f[~f.question_id.str.startswith("p_late")]
-    assert aggregate(early_only, method="extremized", at=day(10))["t"]["p"] == at10
+    assert pooled(early_only, "extremized", at=day(10), **fit)["t"]["p"] == at10
     # the four late No questions (mean log-odds > 0) pull a down once they have resolved
-    at30 = aggregate(f, method="extremized", at=day(30))["t"]["p"]
+    at30 = pooled(f, "extremized", at=day(30), **fit)["t"]["p"]
     assert at30 < at10
     # the question itself is left out of its own fit
-    own = aggregate(f, method="extremized", at=day(30), question_ids=["p_early"])["p_early"]
-    a_without = aggregate(
-        f[f.question_id != "p_early"], method="extremized", at=day(30), question_ids=["t"]
+    own = pooled(f, "extremized", at=day(30), question_ids=["p_early"], **fit)["p_early"]
+    a_without = pooled(
+        f[f.question_id != "p_early"], "extremized", at=day(30), question_ids=["t"], **fit
     )["t"]["p"]
     assert own["p"] == pytest.approx(expit(logit(a_without) / m_t * (logit(0.9) + logit(0.2)) / 2))
-    with pytest.raises(ModelError, match="found 0"):  # nothing resolved before day 3
-        aggregate(f, method="extremized", at=day(3), question_ids=["p_early"])
-    fixed = aggregate(f, method="extremized", at=day(10), a=2.0)["t"]["p"]
+    fixed = pooled(f, "extremized", at=day(10), a=2.0)["t"]["p"]
     assert fixed == pytest.approx(expit(2.0 * m_t))
+
+
+def test_extremizing_falls_back_to_a_1_with_too_few_resolved_and_caps_a():
+    """Issue 10.9: a factor fitted on 4 questions once recorded a 100% team forecast."""
+    from scipy.special import expit, logit
+
+    f = _lookahead_frame()
+    m_t = (logit(0.9) + logit(0.3)) / 2
+    # nothing resolved before day 3
+    t = aggregate(f, "extremized", at=day(3), question_ids=["p_early"])
+    assert t["a"].iloc[0] == 1.0
+    assert any("no questions resolved" in n and "a = 1" in n for n in t.attrs["notes"])
+    # 1 or 5 resolved are fewer than the default 10
+    for at in (day(10), day(30)):
+        t = aggregate(f, "extremized", at=at, question_ids=["t"])
+        assert t["a"].iloc[0] == 1.0
+        assert t["p"].iloc[0] == pytest.approx(expit(m_t))  # the geometric mean of odds
+        assert any("fewer than 10" in n and "a = 1" in n for n in t.attrs["notes"])
+    # with enough questions the fitted a is capped at a_max and the notes say so
+    t = aggregate(f, "extremized", at=day(10), question_ids=["t"], min_resolved=1)
+    assert t["a"].iloc[0] == 3.0
+    assert any("capped at a_max = 3" in n for n in t.attrs["notes"])
+
+
+def test_performance_weights_leave_out_the_pooled_question():
+    """Issue 10.9: a resolved question's own outcome must not weight its own pool."""
+    f = _lookahead_frame()
+    # pooling p_early at day 10: the only history is p_early itself, so equal weights
+    own = pooled(f, "performance_weighted", at=day(10), question_ids=["p_early"])
+    assert own["p_early"]["p"] == pytest.approx((0.9 + 0.2) / 2)
+
+
+def test_linear_rules_accept_0_and_1_log_odds_rules_clip():
+    """Issue 10.8: exact 0 and 1 (PredictionBook, GJP and CSV imports keep them)."""
+    f = make_frame([("q1", "a", 1, 1.0), ("q1", "b", 1, 0.0), ("q1", "c", 1, 1.0)], QS)
+    for m in ("mean", "median", "trimmed_mean", "recency_median", "performance_weighted"):
+        p = pooled(f, m)["q1"]["p"]
+        assert 0.0 <= p <= 1.0
+    assert pooled(f, "mean")["q1"]["p"] == pytest.approx(2 / 3)
+    from scipy.special import expit, logit
+
+    eps = 1e-3
+    want = expit((2 * logit(1 - eps) + logit(eps)) / 3)
+    assert pooled(f, "geometric_mean_odds")["q1"]["p"] == pytest.approx(want)
+    assert pooled(f, "geometric_mean_odds", eps=0.01)["q1"]["p"] == pytest.approx(
+        expit((2 * logit(0.99) + logit(0.01)) / 3)
+    )
+    assert 0 < pooled(f, "neyman")["q1"]["p"] < 1
+
+
+def test_stale_inputs_are_dated_and_max_age_drops_them():
+    f = make_frame([("q1", "a", 1, 0.2), ("q1", "b", 30, 0.6)], QS)
+    t = aggregate(f, "mean", at=day(31))
+    assert t["oldest_input"].iloc[0] == day(1) and t["newest_input"].iloc[0] == day(30)
+    t = aggregate(f, "mean", at=day(31), max_age=10)
+    assert t["p"].iloc[0] == pytest.approx(0.6) and t["n_forecasters"].iloc[0] == 1
+    assert any("older than 10 days" in n for n in t.attrs["notes"])
 
 
 def test_aggregate_bad_input():
     f = make_frame([("q1", "a", 1, 0.3)], QS)
-    with pytest.raises(ConfigError, match=r"unknown aggregation method 'avg'; choose one of mean"):
-        aggregate(f, method="avg")
+    with pytest.raises(ConfigError, match=r"'avg' is not a pooling method; choose one of mean"):
+        aggregate(f, "avg")
+    with pytest.raises(ConfigError, match=r"option 'trim' does not apply to method 'mean'"):
+        aggregate(f, "mean", trim=0.2)
     with pytest.raises(InvalidForecastError, match="the forecasts frame is empty"):
-        aggregate(f.iloc[:0], method="mean")
+        aggregate(f.iloc[:0], "mean")
     with pytest.raises(InvalidForecastError, match="no forecasts to aggregate with as_of"):
-        aggregate(f, method="mean", at=day(0))
+        aggregate(f, "mean", at=day(0))
     bad = make_frame([("q1", "a", 1, 1.3)], QS)
-    with pytest.raises(InvalidForecastError, match="strictly between 0 and 1"):
-        aggregate(bad, method="mean")
+    with pytest.raises(InvalidForecastError, match=r"\[0, 1\].* by 'a' on question 'q1'"):
+        aggregate(bad, "mean")
     with pytest.raises(InvalidForecastError, match=r"lacks columns \['p'"):
-        aggregate(f.drop(columns=["p"]), method="mean")
+        aggregate(f.drop(columns=["p"]), "mean")
     with pytest.raises(ConfigError, match="at must be a date"):
-        aggregate(f, method="mean", at="not a date")
+        aggregate(f, "mean", at="not a date")
 
 
 def test_public_names_complete():
     for name in agg.__all__:
         assert getattr(agg, name) is not None
     public = {n for n in dir(agg) if not n.startswith("_")}
-    modules = {"frames", "numeric", "pooling", "weights", "annotations", "Any", "analyst_model"}
+    modules = {"team", "rules", "numeric", "pooling", "weights", "annotations", "Any", "analyst_model", "method_names"}
     assert public - modules <= set(agg.__all__)
 
 
@@ -198,7 +267,7 @@ def test_import_does_not_import_pymc():
         "f = pd.DataFrame({'question_id': ['q'], 'forecaster': ['a'],"
         " 'as_of': [pd.Timestamp('2024-01-01', tz='UTC')], 'question_type': ['binary'],"
         " 'p': [0.3], 'probs': [None], 'value': [{'p': 0.3}]})\n"
-        "agg.aggregate(f, method='median')\n"
+        "agg.aggregate(f, 'median')\n"
         "bad = [m for m in ('pymc', 'arviz', 'pytensor', 'nutpie') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
