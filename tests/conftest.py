@@ -188,3 +188,49 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared datasets not found at {path} (CI provides ../shared/data)")
     return path
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+PG_ENV = "FORECAST_TEST_PG_URL"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The URL of a PostgreSQL server for tests (``$FORECAST_TEST_PG_URL``, which `.ci/run`
+    sets after `bash scripts/pg.sh start`); skips when it is not set."""
+    import os
+
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(
+            f"PostgreSQL tests need a server: run `bash scripts/pg.sh start` and set {PG_ENV} "
+            "to the URL it prints (.ci/run does both)"
+        )
+    return url
+
+
+@pytest.fixture
+def pg_url(pg_server: str):  # type: ignore[no-untyped-def]
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A journal URL on each backend: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'journal.db'}"
+    return str(request.getfixturevalue("pg_url"))

@@ -42,6 +42,39 @@ records = Table(
 Index("ix_records_question", records.c.question_id, records.c.kind)
 Index("ix_records_kind", records.c.kind)
 
+# ------------------------------------------------------------------ accounts (beside the journal)
+# Secrets never go into the hash-chained records (which are exported): password hashes and
+# token hashes live here.  Like the records, these tables are append-only: a new password, a
+# revoked token or a logout is a new row, and the latest row wins.
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    #: "password" (argon2 hash), "token" (SHA-256 of the token), "revoke" (a token hash)
+    Column("kind", String(16), nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_credentials_name", credentials.c.name, credentials.c.kind)
+Index("ix_credentials_secret", credentials.c.secret_hash)
+
+auth_events = Table(
+    "auth_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("name", String(100), nullable=True),
+    Column("address", String(64), nullable=True),
+    #: "login_ok", "login_failed", "logout", "token_failed"
+    Column("event", String(16), nullable=False),
+    Column("session_id", String(64), nullable=True),
+)
+Index("ix_auth_events_name", auth_events.c.name, auth_events.c.at)
+Index("ix_auth_events_address", auth_events.c.address, auth_events.c.at)
+Index("ix_auth_events_session", auth_events.c.session_id)
+
 migrations = Table(
     "migrations",
     metadata,
@@ -56,9 +89,17 @@ def _m0001_records(conn: Connection) -> None:
         ix.create(conn, checkfirst=True)
 
 
+def _m0002_accounts(conn: Connection) -> None:
+    for table in (credentials, auth_events):
+        table.create(conn, checkfirst=True)
+        for ix in table.indexes:
+            ix.create(conn, checkfirst=True)
+
+
 #: name -> function; append new migrations at the end, never edit an applied one.
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_records", _m0001_records),
+    ("0002_accounts", _m0002_accounts),
 ]
 
 
