@@ -186,7 +186,11 @@ class Journal:
         #: called with the connection at the start of every write transaction, once the
         #: chain head is locked: the place to re-read state that other writers may change
         self.on_begin: list[Callable[[Connection], None]] = []
-        self._ensure_schema(create=create)
+        try:
+            self._ensure_schema(create=create)
+        except BaseException:
+            self.engine.dispose()
+            raise
 
     # ------------------------------------------------------------------ set-up
     @staticmethod
