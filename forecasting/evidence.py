@@ -42,8 +42,19 @@ def check_evidence_data(kind: str, data: dict[str, Any]) -> None:
     """Refuse data that no model could use: negative ratios, inverted ranges, bad counts."""
     if kind not in EVIDENCE_KINDS:
         raise InvalidEvidenceError(
-            f"kind: {kind!r} is not allowed; allowed: {', '.join(EVIDENCE_KINDS)}"
+            f"kind: {str(kind)[:40]!r} is not allowed; allowed: {', '.join(EVIDENCE_KINDS)}"
         )
+    if "reliability" in data:
+        r = data["reliability"]
+        if (
+            not isinstance(r, (int, float))
+            or isinstance(r, bool)
+            or not math.isfinite(r)
+            or not 0 <= r <= 1
+        ):
+            raise InvalidEvidenceError(
+                f"reliability: {str(r)[:40]!r} is not allowed; a reliability lies between 0 and 1"
+            )
     if kind == "likelihood_ratio":
         _positive(data, "ratio", "likelihood ratio")
     elif kind == "hazard_ratio":
@@ -84,6 +95,3 @@ def check_evidence_data(kind: str, data: dict[str, Any]) -> None:
                 raise InvalidEvidenceError(f"likelihood of {h!r}: {v!r} is not a number") from None
             if not 0 <= fv <= 1 or not math.isfinite(fv):
                 raise InvalidEvidenceError(f"likelihood of {h!r}: {v!r} must lie between 0 and 1")
-        r = data.get("reliability", 1.0)
-        if not isinstance(r, (int, float)) or not 0 <= r <= 1:
-            raise InvalidEvidenceError(f"reliability: {r!r} must lie between 0 and 1")

@@ -12,11 +12,13 @@ from typing import Any
 
 from .errors import InvalidForecastError, ResolutionError
 from .probability import NAMED_DISTRIBUTIONS, parse_probability
-from .questions import Question, datetime_to_days, parse_datetime
+from .questions import Question, _show, datetime_to_days, parse_datetime
 
 __all__ = ["format_value", "parse_forecast_value", "parse_outcome"]
 
 _SUM_TOL = 1e-6
+#: units under which an outcome may be written with a percent sign ("82.5%" = 82.5)
+PERCENT_UNITS = ("percent", "per cent", "%", "percentage", "percentage points", "pct")
 #: numeric values beyond this overflow the squared-error scores (CRPS)
 MAX_MAGNITUDE = 1e100
 
@@ -25,12 +27,12 @@ def _num(x: Any, field: str) -> float:
     try:
         v = float(x)
     except (TypeError, ValueError):
-        raise InvalidForecastError(f"{field}: {x!r} is not a number") from None
+        raise InvalidForecastError(f"{field}: {_show(x)} is not a number") from None
     if not math.isfinite(v):
-        raise InvalidForecastError(f"{field}: {x!r} is not a finite number")
+        raise InvalidForecastError(f"{field}: {_show(x)} is not a finite number")
     if abs(v) > MAX_MAGNITUDE:
         raise InvalidForecastError(
-            f"{field}: {x!r} is too large; numbers up to {MAX_MAGNITUDE:g} in magnitude are allowed "
+            f"{field}: {_show(x)} is too large; numbers up to {MAX_MAGNITUDE:g} in magnitude are allowed "
             "(scores square them)"
         )
     return v
@@ -41,7 +43,7 @@ def _split_pairs(text: str) -> list[tuple[str, str]]:
     pairs = []
     for p in parts:
         if "=" not in p:
-            raise InvalidForecastError(f"value: {p!r} should look like NAME=VALUE")
+            raise InvalidForecastError(f"value: {_show(p)} should look like NAME=VALUE")
         k, v = p.split("=", 1)
         pairs.append((k.strip(), v.strip()))
     return pairs
@@ -70,7 +72,7 @@ def parse_forecast_value(q: Question, raw: Any, *, strict: bool = True) -> dict[
 def _binary(raw: Any, *, strict: bool) -> dict[str, Any]:
     if isinstance(raw, dict):
         if "p" not in raw:
-            raise InvalidForecastError(f"value: {raw!r} needs a 'p' for a binary question")
+            raise InvalidForecastError(f"value: {_show(raw)} needs a 'p' for a binary question")
         word = raw.get("word")
         raw = raw["p"]
     else:
@@ -78,7 +80,7 @@ def _binary(raw: Any, *, strict: bool) -> dict[str, Any]:
     if not strict:
         p = _num(raw, "probability")
         if not 0.0 <= p <= 1.0:
-            raise InvalidForecastError(f"probability: {raw!r} must lie between 0 and 1")
+            raise InvalidForecastError(f"probability: {_show(raw)} must lie between 0 and 1")
         return {"p": p}
     p, w = parse_probability(raw)
     out: dict[str, Any] = {"p": p}
@@ -97,7 +99,7 @@ def _multi(q: Question, raw: Any, *, strict: bool) -> dict[str, Any]:
         unknown = [k for k in raw if k not in opts]
         if unknown:
             raise InvalidForecastError(
-                f"option: {unknown[0]!r} is not an option of {q.id}; options: {', '.join(opts)}"
+                f"option: {_show(unknown[0])} is not an option of {q.id}; options: {', '.join(opts)}"
             )
         missing = [o for o in opts if o not in raw]
         if missing:
@@ -113,7 +115,7 @@ def _multi(q: Question, raw: Any, *, strict: bool) -> dict[str, Any]:
         vals = list(raw)
     else:
         raise InvalidForecastError(
-            f"value: {raw!r} is not a set of option probabilities; write e.g. "
+            f"value: {_show(raw)} is not a set of option probabilities; write e.g. "
             + ",".join(f"{o}=0.{i + 1}" for i, o in enumerate(opts[:2]))
         )
     probs = []
@@ -124,7 +126,7 @@ def _multi(q: Question, raw: Any, *, strict: bool) -> dict[str, Any]:
             else _num(v, f"probability of {o!r}")
         )
         if not 0.0 <= p <= 1.0:
-            raise InvalidForecastError(f"probability of {o!r}: {v!r} must lie between 0 and 1")
+            raise InvalidForecastError(f"probability of {o!r}: {_show(v)} must lie between 0 and 1")
         probs.append(p)
     total = sum(probs)
     if abs(total - 1.0) > _SUM_TOL:
@@ -155,6 +157,12 @@ def _to_number(q: Question, v: Any, field: str) -> float:
 def _continuous(q: Question, raw: Any) -> dict[str, Any]:
     if isinstance(raw, str):
         s = raw.strip()
+        if rng := re.fullmatch(r"(-?[0-9][0-9.,]*)\s*(?:-|–|to)\s*(-?[0-9][0-9.,]*)", s):
+            lo, hi = rng.group(1), rng.group(2)
+            raise InvalidForecastError(
+                f"value: {_show(s)} is a range, not a distribution; say how sure you are of it, "
+                f"e.g. a 90% interval as quantiles 0.05={lo},0.5=<median>,0.95={hi}"
+            )
         m = re.fullmatch(r"([a-z_]+)\s*\((.*)\)", s)
         if m:
             params = {k: _num(v, f"{m.group(1)}.{k}") for k, v in _split_pairs(m.group(2))}
@@ -170,7 +178,7 @@ def _continuous(q: Question, raw: Any) -> dict[str, Any]:
         pairs = list(raw.items())
     else:
         raise InvalidForecastError(
-            f"value: {raw!r} is not a distribution; give at least 3 quantiles such as "
+            f"value: {_show(raw)} is not a distribution; give at least 3 quantiles such as "
             "0.1=9000,0.5=11000,0.9=14000, or e.g. normal(mu=11000,sigma=1500)"
         )
     if len(pairs) < 3:
@@ -182,22 +190,22 @@ def _continuous(q: Question, raw: Any) -> dict[str, Any]:
     values = [values[i] for i in order]
     for lv in levels:
         if not 0.0 < lv < 1.0:
-            raise InvalidForecastError(f"quantile level: {lv!r} is outside (0, 1)")
+            raise InvalidForecastError(f"quantile level: {_show(lv)} is outside (0, 1)")
     if any(b <= a for a, b in itertools.pairwise(levels)):
-        raise InvalidForecastError(f"quantile levels: {levels!r} repeat; each level once")
+        raise InvalidForecastError(f"quantile levels: {_show(levels)} repeat; each level once")
     if any(b <= a for a, b in itertools.pairwise(values)):
         raise InvalidForecastError(
-            f"quantiles: values {values!r} at levels {levels!r} are not increasing; "
+            f"quantiles: values {_show(values)} at levels {_show(levels)} are not increasing; "
             "a higher level needs a higher value"
         )
     lo, hi = q.numeric_bounds()
     if lo is not None and q.lower is not None and not q.lower.open and values[0] < lo:
         raise InvalidForecastError(
-            f"quantile {levels[0]}: {values[0]!r} is below the closed lower bound {lo!r}"
+            f"quantile {levels[0]}: {_show(values[0])} is below the closed lower bound {lo!r}"
         )
     if hi is not None and q.upper is not None and not q.upper.open and values[-1] > hi:
         raise InvalidForecastError(
-            f"quantile {levels[-1]}: {values[-1]!r} is above the closed upper bound {hi!r}"
+            f"quantile {levels[-1]}: {_show(values[-1])} is above the closed upper bound {hi!r}"
         )
     return {"quantiles": {"levels": levels, "values": values}}
 
@@ -206,10 +214,21 @@ def _check_distribution(q: Question, d: dict[str, Any]) -> dict[str, Any]:
     name = d.get("name")
     if name not in NAMED_DISTRIBUTIONS:
         raise InvalidForecastError(
-            f"distribution: {name!r} is not supported; choose one of {', '.join(NAMED_DISTRIBUTIONS)}"
+            f"distribution: {_show(name)} is not supported; choose one of {', '.join(NAMED_DISTRIBUTIONS)}"
         )
-    params = {k: _num(v, f"{name}.{k}") for k, v in dict(d.get("params", {})).items()}
-    needed = [p for p in NAMED_DISTRIBUTIONS[name] if p not in params]
+    raw_params = d.get("params", {})
+    if not isinstance(raw_params, dict):
+        raise InvalidForecastError(
+            f"distribution: params must be NAME=VALUE pairs; got {_show(raw_params)}"
+        )
+    allowed = NAMED_DISTRIBUTIONS[name]
+    unknown = [k for k in raw_params if k not in allowed]
+    if unknown:
+        raise InvalidForecastError(
+            f"distribution: {name} takes {', '.join(allowed)}; {_show(unknown[0])} is not one of them"
+        )
+    params = {k: _num(v, f"{name}.{k}") for k, v in raw_params.items()}
+    needed = [p for p in allowed if p not in params]
     if needed:
         raise InvalidForecastError(
             f"distribution: {name} needs {', '.join(NAMED_DISTRIBUTIONS[name])}; missing {', '.join(needed)}"
@@ -220,15 +239,12 @@ def _check_distribution(q: Question, d: dict[str, Any]) -> dict[str, Any]:
             and params[k] <= 0
             and not (name in ("normal", "lognormal", "t") and k in ("mu", "loc"))
         ):
-            raise InvalidForecastError(f"{name}.{k}: {params[k]!r} must be positive")
+            raise InvalidForecastError(f"{name}.{k}: {_show(params[k])} must be positive")
     if name == "negbinom" and not 0 < params["p"] <= 1:
-        raise InvalidForecastError(f"negbinom.p: {params['p']!r} must lie in (0, 1]")
+        raise InvalidForecastError(f"negbinom.p: {_show(params['p'])} must lie in (0, 1]")
     if name == "uniform" and not params["lower"] < params["upper"]:
         raise InvalidForecastError("uniform: lower must be below upper")
-    out: dict[str, Any] = {"name": name, "params": params}
-    if "loc" in d:
-        out["params"]["loc"] = _num(d["loc"], f"{name}.loc")
-    return {"distribution": out}
+    return {"distribution": {"name": name, "params": params}}
 
 
 def parse_outcome(q: Question, raw: Any) -> float:
@@ -240,7 +256,7 @@ def parse_outcome(q: Question, raw: Any) -> float:
         if s in ("no", "n", "false", "0", "0.0"):
             return 0.0
         raise ResolutionError(
-            f"outcome: {raw!r} is not allowed for a binary question; use yes or no"
+            f"outcome: {_show(raw)} is not allowed for a binary question; use yes or no"
         )
     if q.type == "multiple_choice":
         opts = list(q.options or [])
@@ -254,17 +270,29 @@ def parse_outcome(q: Question, raw: Any) -> float:
         ):
             return float(raw)
         raise ResolutionError(
-            f"outcome: {raw!r} is not an option of {q.id}; options: {', '.join(opts)}"
+            f"outcome: {_show(raw)} is not an option of {q.id}; options: {', '.join(opts)}"
         )
+    if isinstance(raw, str) and raw.strip().endswith("%") and q.type == "numeric":
+        unit = (q.unit or "").strip().lower()
+        if unit not in PERCENT_UNITS:
+            raise ResolutionError(
+                f"outcome: {_show(raw)} is a percentage, but {q.id} is measured in "
+                f"{q.unit or 'plain numbers'}; give the number in that unit"
+            )
+        raw = raw.strip()[:-1]
     try:
         v = _to_number(q, raw, "outcome")
     except InvalidForecastError as exc:
         raise ResolutionError(str(exc)) from None
     lo, hi = q.numeric_bounds()
     if lo is not None and q.lower is not None and not q.lower.open and v < lo:
-        raise ResolutionError(f"outcome: {raw!r} is below the closed lower bound {q.lower.value!r}")
+        raise ResolutionError(
+            f"outcome: {_show(raw)} is below the closed lower bound {_show(q.lower.value)}"
+        )
     if hi is not None and q.upper is not None and not q.upper.open and v > hi:
-        raise ResolutionError(f"outcome: {raw!r} is above the closed upper bound {q.upper.value!r}")
+        raise ResolutionError(
+            f"outcome: {_show(raw)} is above the closed upper bound {_show(q.upper.value)}"
+        )
     return v
 
 

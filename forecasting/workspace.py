@@ -45,7 +45,7 @@ from .evidence import EVIDENCE_KINDS, check_evidence_data
 from .forecasters import check_analyst, check_forecaster
 from .journal import Journal, Record
 from .journal.store import safe_url
-from .questions import Question, Registry, load_registry, parse_datetime
+from .questions import Problem, Question, Registry, load_registry, parse_datetime
 from .values import parse_forecast_value, parse_outcome
 
 __all__ = ["BACKFILL_AFTER", "EVIDENCE_KINDS", "Workspace", "find_workspace"]
@@ -418,6 +418,22 @@ class Workspace:
         msg = self.edit_problem(q)
         if msg:
             raise QuestionError(f"question: {msg}")
+
+    def problems(self) -> list[Problem]:
+        """Every problem of the workspace's question files, including edits that the journal
+        refuses (a changed type, options, bounds or window after forecasts exist)."""
+        reg = self.registry
+        out = list(reg.problems)
+        for qid, q in reg.questions.items():
+            msg = self.edit_problem(q)
+            if msg:
+                path = reg.files[qid]
+                try:
+                    shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+                except ValueError:
+                    shown = str(path)
+                out.append(Problem(shown, 1, "question", msg))
+        return out
 
     def resolution_of(self, qid: str) -> Record | None:
         """The question's effective resolution (the latest not retracted), read fresh."""

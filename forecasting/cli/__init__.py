@@ -15,7 +15,7 @@ import click
 
 from ..errors import ForecastingError
 
-__all__ = ["COMMANDS", "cli", "main"]
+__all__ = ["COMMANDS", "cli", "cut_echoes", "main"]
 
 #: command name -> ("module:attribute", short help).  The short help is kept here so that
 #: ``forecast --help`` lists the commands without importing them; a test checks it against
@@ -125,6 +125,20 @@ def cli(ctx: click.Context, workspace: str | None, db: str | None) -> None:
     ctx.obj["db"] = db
 
 
+def cut_echoes(message: str, limit: int = 80) -> str:
+    """Shorten quoted input echoed in an error message to about ``limit`` characters, and the
+    message to one line: a 120 KB value must not come back as a 120 KB line."""
+    import re
+
+    def cut(m: re.Match[str]) -> str:
+        q, body = m.group(1), m.group(2)
+        return f"{q}{body[: limit - 1]}…{q}" if len(body) > limit else m.group(0)
+
+    pattern = r"(['\"])((?:(?!\1).){" + str(limit + 1) + r",})\1"
+    out = re.sub(pattern, cut, message.splitlines()[0] if message else "")
+    return out if len(out) <= 1000 else out[:999] + "…"
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: library errors become one line on stderr, never a traceback."""
     debug = bool(os.environ.get("FORECAST_DEBUG"))
@@ -133,7 +147,7 @@ def main(argv: list[str] | None = None) -> Any:
     except ForecastingError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {cut_echoes(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -152,7 +166,8 @@ def main(argv: list[str] | None = None) -> Any:
         if debug:
             raise
         click.echo(
-            f"internal error: {type(exc).__name__}: {exc} (set FORECAST_DEBUG=1 for a traceback)",
+            f"internal error: {type(exc).__name__}: {cut_echoes(str(exc))} "
+            "(set FORECAST_DEBUG=1 for a traceback)",
             err=True,
         )
         sys.exit(3)

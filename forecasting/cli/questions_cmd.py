@@ -26,7 +26,8 @@ def questions() -> None:
 def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Check every question file; print every problem as file:line: field: message.
 
-    Exits 2 if there is any problem.  Without PATHS, checks the workspace's questions.
+    Exits 2 if there is any problem.  Without PATHS, checks the workspace's questions, and
+    also that no edit changes what earlier forecasts in the journal are scored against.
 
     \b
     Examples:
@@ -35,9 +36,14 @@ def validate(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """
     from ..questions import load_registry
 
-    regs = [load_registry(p) for p in paths] if paths else [open_workspace(ctx).registry]
+    if paths:
+        regs = [load_registry(p) for p in paths]
+        problems = [p for r in regs for p in r.problems]
+    else:
+        ws = open_workspace(ctx)
+        regs = [ws.registry]
+        problems = ws.problems()
     n_q = sum(len(r) for r in regs)
-    problems = [p for r in regs for p in r.problems]
     for p in problems:
         click.echo(str(p))
     if problems:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ForecastingError, ImportFormatError
 from ..journal import Record
-from ..questions import Question
+from ..questions import MAX_YEAR, Question
 from ..values import parse_forecast_value
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ __all__ = [
 
 #: the latest date an imported question keeps: later closes (PredictionBook has some in the
 #: year 9999) are stored as this, because frames use datetime64[ns], which ends in April 2262
-MAX_DATE = datetime(2262, 1, 1, tzinfo=UTC)
+#: the latest date the toolkit accepts (forecasting.questions.MAX_YEAR); later ones are capped
+MAX_DATE = datetime(MAX_YEAR, 12, 31, tzinfo=UTC)
 #: the smallest forecast window an imported question gets when its close is not after its open
 MIN_WINDOW = timedelta(seconds=1)
 
@@ -153,7 +154,12 @@ def read_csv(path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[st
         raise ImportFormatError(f"{path}:1: file: cannot be read: {exc.strerror}") from None
     with fh:
         reader = csv.DictReader(fh)
-        cols = reader.fieldnames or []
+        try:
+            cols = reader.fieldnames or []
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(
+                f"{name}:1: encoding: the file is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            ) from None
         missing = [c for c in required if c not in cols]
         if missing:
             raise ImportFormatError(
@@ -166,6 +172,11 @@ def read_csv(path: Path, required: Iterable[str]) -> Iterator[tuple[int, dict[st
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise ImportFormatError(f"{name}:{reader.line_num}: csv: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ImportFormatError(
+                f"{name}:{reader.line_num + 1}: encoding: not UTF-8 text (byte {exc.start} of a "
+                "block); save the file as UTF-8"
+            ) from None
 
 
 def csv_header(path: Path) -> list[str]:
@@ -239,7 +250,7 @@ def time_window(
     if close_at <= open_at:
         close_at = open_at + MIN_WINDOW
     resolve_by = max(close_at, resolved_at) if resolved_at is not None else close_at
-    if resolve_by > MAX_DATE:  # frames hold datetime64[ns], which ends in April 2262
+    if resolve_by > MAX_DATE:
         open_at = min(open_at, MAX_DATE - MIN_WINDOW)
         close_at = min(max(close_at, open_at + MIN_WINDOW), MAX_DATE)
         resolve_by = MAX_DATE
@@ -373,7 +384,7 @@ def write_plan(
     if clamped:
         summary.notes.append(
             f"{clamped} questions close or resolve after {MAX_DATE.date()}; their dates are "
-            f"stored as {MAX_DATE.date()} (frames use datetime64[ns], which ends in 2262)"
+            f"stored as {MAX_DATE.date()}, the latest date the toolkit accepts"
         )
     forecasts = sorted(plan.forecasts, key=lambda f: (f.as_of, f.question_id, f.record_id))
     with _progress(progress) as bar, ws.journal.atomic():
