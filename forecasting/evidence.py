@@ -7,11 +7,18 @@ more (an unknown hypothesis, say); see :func:`forecasting.models.model_from_spec
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from .errors import InvalidEvidenceError
 
-__all__ = ["EVIDENCE_KINDS", "check_evidence_data"]
+__all__ = [
+    "EVIDENCE_KINDS",
+    "check_evidence_data",
+    "evidence_from_options",
+    "parse_number",
+    "parse_report",
+]
 
 EVIDENCE_KINDS = (
     "note",
@@ -95,3 +102,100 @@ def check_evidence_data(kind: str, data: dict[str, Any]) -> None:
                 raise InvalidEvidenceError(f"likelihood of {h!r}: {v!r} is not a number") from None
             if not 0 <= fv <= 1 or not math.isfinite(fv):
                 raise InvalidEvidenceError(f"likelihood of {h!r}: {v!r} must lie between 0 and 1")
+
+
+def parse_number(text: str, field: str) -> float:
+    """A number as written in news: ``12,000``, ``12k``, ``1.5m``, ``2bn``.
+
+    >>> parse_number("12,000", "report"), parse_number("1.5m", "report")
+    (12000.0, 1500000.0)
+    """
+    s = text.strip().lower().replace(",", "").replace("_", "")
+    mult = 1.0
+    if s.endswith("k"):
+        s, mult = s[:-1], 1e3
+    elif s.endswith("m"):
+        s, mult = s[:-1], 1e6
+    elif s.endswith("bn") or s.endswith("b"):
+        s, mult = s.rstrip("bn"), 1e9
+    try:
+        return float(s) * mult
+    except ValueError:
+        raise InvalidEvidenceError(f"{field}: {text[:40]!r} is not a number") from None
+
+
+def parse_report(text: str) -> dict[str, float]:
+    """'10,000' -> value; '11,000-12,000' -> range; 'up to 15,000' -> upper bound."""
+    s = text.strip()
+    m = re.fullmatch(r"(?i)(?:up to|at most|<=?)\s*(.+)", s)
+    if m:
+        return {"high": parse_number(m.group(1), "report")}
+    m = re.fullmatch(r"(?i)(?:at least|more than|over|>=?)\s*(.+)", s)
+    if m:
+        return {"low": parse_number(m.group(1), "report")}
+    m = re.fullmatch(r"([0-9.,_]+[kmb]?n?)\s*(?:-|–|to)\s*([0-9.,_]+[kmb]?n?)", s, flags=re.I)
+    if m:
+        return {
+            "low": parse_number(m.group(1), "report"),
+            "high": parse_number(m.group(2), "report"),
+        }
+    return {"value": parse_number(s, "report")}
+
+
+def evidence_from_options(
+    *,
+    likelihood_ratio: float | None = None,
+    hazard_ratio: float | None = None,
+    event: bool = False,
+    count: int | None = None,
+    report: str | None = None,
+    source_name: str | None = None,
+    likelihoods: tuple[str, ...] | list[str] = (),
+    reliability: float | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """``(kind, data)`` of an evidence item from the options of ``forecast evidence add``:
+    at most one kind of observation, none meaning a note."""
+    given = [
+        n
+        for n, v in (
+            ("--likelihood-ratio", likelihood_ratio),
+            ("--hazard-ratio", hazard_ratio),
+            ("--count", count),
+            ("--report", report),
+        )
+        if v is not None
+    ]
+    if event:
+        given.append("--event")
+    if likelihoods:
+        given.append("--likelihood")
+    if len(given) > 1:
+        raise InvalidEvidenceError(
+            f"evidence: give one kind of observation, not {' and '.join(given)}"
+        )
+    kind, data = "note", {}
+    if likelihood_ratio is not None:
+        kind, data = "likelihood_ratio", {"ratio": likelihood_ratio}
+    elif hazard_ratio is not None:
+        kind, data = "hazard_ratio", {"ratio": hazard_ratio}
+    elif event:
+        kind, data = "event", {"happened": True}
+    elif count is not None:
+        kind, data = "count", {"count": count}
+    elif report is not None:
+        kind, data = "report", {**parse_report(report), "source_name": source_name or "other"}
+    elif likelihoods:
+        kind = "likelihoods"
+        lk: dict[str, float] = {}
+        for item in likelihoods:
+            h, sep, p = item.rpartition("=")
+            if not sep or not h:
+                raise InvalidEvidenceError(
+                    f"likelihood: {item[:40]!r} should look like HYPOTHESIS=0.7"
+                )
+            lk[h.strip()] = parse_number(p, f"likelihood of {h!r}")
+        data = {"likelihoods": lk}
+    if reliability is not None:
+        data["reliability"] = reliability
+    check_evidence_data(kind, data)
+    return kind, data

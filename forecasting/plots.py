@@ -1364,13 +1364,22 @@ def _prefix_ids(tag: str, token: str) -> str:
 
 
 _HASHED_ID = re.compile(r'(?<=id=")([mph])[0-9a-f]{10}(?=")')
-_MAX_RENDERS = 5
+
+
+def _frozen(fig: Figure) -> Figure:
+    """Lay the figure out once and freeze it: constrained layout would otherwise move things
+    by a hair on every render, and the same figure must always give the same text."""
+    if fig.get_layout_engine() is not None and not getattr(fig, "_fc_frozen", False):
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        fig._fc_frozen = True  # type: ignore[attr-defined]
+    return fig
 
 
 def _render_svg(fig: Figure, salt: str) -> str:
     buffer = io.StringIO()
     with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
-        fig.savefig(buffer, format="svg", metadata=_METADATA, bbox_inches="tight", pad_inches=0.08)
+        fig.savefig(buffer, format="svg", metadata=_METADATA)
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = re.sub(r"<!--.*?-->", "", text, flags=re.DOTALL)
@@ -1438,14 +1447,7 @@ def figure_to_svg(
             "token must start with a letter and hold only letters, digits, '-' and '_' "
             f"(at most 64); got {token!r}"
         )
-    # constrained layout moves things by a hair on the first renders of a figure: render
-    # until two renders agree, so that the same figure always gives the same text
-    text = _render_svg(fig, token or "forecasting-plots")
-    for _ in range(_MAX_RENDERS - 1):
-        again = _render_svg(fig, token or "forecasting-plots")
-        if again == text:
-            break
-        text = again
+    text = _render_svg(_frozen(fig), token or "forecasting-plots")
     if token is None:
         token = "fc" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     text = _TAG.sub(lambda m: _prefix_ids(m.group(0), token), text)
@@ -1468,7 +1470,7 @@ def figure_to_svg(
 def save_png(fig: Figure | SubFigure | Axes, path: str | Path, dpi: int = 150) -> Path:
     """Write the figure (or the figure of an axes) as a PNG with a tight bounding box and
     return the path."""
-    fig = _root_figure(fig)
+    fig = _frozen(_root_figure(fig))
     target = Path(path)
     fig.savefig(
         target,

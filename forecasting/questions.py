@@ -277,10 +277,20 @@ class Stakeholder(BaseModel):
     motives: list[str] = Field(default_factory=list)
 
 
+class Indicator(BaseModel):
+    """A question that shows whether a consequence happened, and the outcome that says so."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str
+    happened_if: str = "yes"  # yes / no for a binary question, or an option
+    note: str | None = None
+
+
 class Consequence(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tag: str
     summary: str
+    indicators: list[Indicator] = Field(default_factory=list)
 
 
 class DocumentRef(BaseModel):
@@ -570,8 +580,27 @@ def _file_problems(q: Question, display: str, node: yaml.Node | None) -> list[Pr
 
 
 def _cross_problems(reg: Registry, nodes: dict[str, yaml.Node | None], show: Any) -> list[Problem]:
-    """Checks across questions: related ids, conditions, actors."""
+    """Checks across questions: related ids, conditions, actors, consequence indicators."""
     out: list[Problem] = []
+    for cid, coll in reg.collections.items():
+        for c in coll.consequences:
+            for ind in c.indicators:
+                q = reg.questions.get(ind.question)
+                ok = q is not None and (
+                    (q.type == "binary" and ind.happened_if.lower() in ("yes", "no"))
+                    or (q.type == "multiple_choice" and ind.happened_if in (q.options or []))
+                )
+                if not ok:
+                    folder = reg.folders.get(cid)
+                    out.append(
+                        Problem(
+                            show(folder / "collection.yaml") if folder else cid,
+                            1,
+                            f"consequences.{c.tag}.indicators",
+                            f"{ind.question!r} with happened_if {ind.happened_if!r} is not a "
+                            "binary (yes/no) or multiple-choice (an option) question of the set",
+                        )
+                    )
     for qid, q in reg.questions.items():
         disp, node = show(reg.files[qid]), nodes.get(qid)
         for i, rel in enumerate(q.related):

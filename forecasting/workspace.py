@@ -574,8 +574,11 @@ class Workspace:
         record_id: str | None = None,
         external_id: str | None = None,
         historical: bool = False,
+        sources: Iterable[str] = (),
+        justification: str | None = None,
     ) -> Record:
-        """Resolve (or annul) a question, citing ``source``.
+        """Resolve (or annul) a question, citing ``source`` (and further ``sources``), with an
+        optional one-line ``justification``.
 
         ``historical`` (importers) allows an ``as_of`` outside the question's window, as
         old datasets record it."""
@@ -605,7 +608,7 @@ class Workspace:
                 raise ResolutionError(
                     f"question: {q.id} is already resolved by {prev.record_id}; use --supersede to correct it"
                 )
-            payload = {
+            payload: dict[str, Any] = {
                 "outcome": value,
                 "annulled": bool(annul),
                 "source": str(source),
@@ -613,6 +616,13 @@ class Workspace:
                 "supersedes": prev.record_id if prev is not None else None,
                 "external_id": external_id,
             }
+            extra = [str(u) for u in sources]
+            if extra:
+                payload["sources"] = extra
+            if justification:
+                if len(justification) > MAX_TEXT:
+                    raise ResolutionError(f"justification: at most {MAX_TEXT:,} characters")
+                payload["justification"] = justification
             self.ensure_snapshot(q)
             return self._append(
                 "resolution", payload, question_id=q.id, as_of=t, record_id=record_id

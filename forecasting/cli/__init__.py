@@ -43,6 +43,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "evidence_cmd:evidence",
         "Evidence items: dated news reports and how they bear on questions.",
     ),
+    "news": (
+        "news_cmd:news",
+        "News intake: feeds and lists into the inbox, then triage into evidence.",
+    ),
     "model": (
         "model_cmd:model",
         "Bayesian question models: fit, inspect and record their forecasts.",
@@ -66,7 +70,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "demo": (
         "demo_cmd:demo",
-        "Run the whole loop on the Kursk question set with SIMULATED analysts.",
+        "Run the Kursk question set on what really happened, and report.",
     ),
 }
 
@@ -132,7 +136,8 @@ def cut_echoes(message: str, limit: int = 80) -> str:
 
     def cut(m: re.Match[str]) -> str:
         q, body = m.group(1), m.group(2)
-        return f"{q}{body[: limit - 1]}…{q}" if len(body) > limit else m.group(0)
+        half = (limit - 1) // 2  # keep both ends: a path's tail names the file
+        return f"{q}{body[:half]}…{body[-half:]}{q}" if len(body) > limit else m.group(0)
 
     pattern = r"(['\"])((?:(?!\1).){" + str(limit + 1) + r",})\1"
     out = re.sub(pattern, cut, message.splitlines()[0] if message else "")

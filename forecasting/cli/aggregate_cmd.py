@@ -117,7 +117,11 @@ def aggregate(
         shown = format_value(r["value"], list(q.options) if q and q.options else None)
         if r.get("p_low") == r.get("p_low") and r.get("p_low") is not None:
             shown += f" [{r['p_low']:.2f}, {r['p_high']:.2f}]"
-        age = (now - r["oldest_input"].to_pydatetime()).days if r["oldest_input"] == r["oldest_input"] else None
+        age = (
+            (now - r["oldest_input"].to_pydatetime()).days
+            if r["oldest_input"] == r["oldest_input"]
+            else None
+        )
         rows.append(
             {
                 "question": r["question_id"],
@@ -131,7 +135,15 @@ def aggregate(
         )
     emit(
         rows,
-        ["question", "method", "forecasters", "forecast", "spread", "oldest input (days)", "status"],
+        [
+            "question",
+            "method",
+            "forecasters",
+            "forecast",
+            "spread",
+            "oldest input (days)",
+            "status",
+        ],
         as_json=as_json,
         as_csv=as_csv,
         empty="nothing to pool",

@@ -2,43 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import click
 
-from ..errors import InvalidEvidenceError
 from ._common import emit, open_workspace, output_options
-
-
-def _number(text: str, field: str) -> float:
-    s = text.strip().lower().replace(",", "").replace("_", "")
-    mult = 1.0
-    if s.endswith("k"):
-        s, mult = s[:-1], 1e3
-    elif s.endswith("m"):
-        s, mult = s[:-1], 1e6
-    elif s.endswith("bn") or s.endswith("b"):
-        s, mult = s.rstrip("bn"), 1e9
-    try:
-        return float(s) * mult
-    except ValueError:
-        raise InvalidEvidenceError(f"{field}: {text!r} is not a number") from None
-
-
-def parse_report(text: str) -> dict[str, float]:
-    """'10,000' -> value; '11,000-12,000' -> range; 'up to 15,000' -> upper bound."""
-    s = text.strip()
-    m = re.fullmatch(r"(?i)(?:up to|at most|<=?)\s*(.+)", s)
-    if m:
-        return {"high": _number(m.group(1), "report")}
-    m = re.fullmatch(r"(?i)(?:at least|more than|over|>=?)\s*(.+)", s)
-    if m:
-        return {"low": _number(m.group(1), "report")}
-    m = re.fullmatch(r"([0-9.,_]+[kmb]?n?)\s*(?:-|–|to)\s*([0-9.,_]+[kmb]?n?)", s, flags=re.I)
-    if m:
-        return {"low": _number(m.group(1), "report"), "high": _number(m.group(2), "report")}
-    return {"value": _number(s, "report")}
 
 
 @click.group()
@@ -126,49 +92,18 @@ def add(
       forecast evidence add -q kursk-war-state --title "..." --source ... --observed-at 2025-01-10 \\
           --likelihood "Ceasefire=0.2" --likelihood "Active war=0.6" --likelihood "Other=0.3"
     """
-    given = [
-        n
-        for n, v in (
-            ("--likelihood-ratio", lr),
-            ("--hazard-ratio", hr),
-            ("--count", count),
-            ("--report", report),
-        )
-        if v is not None
-    ]
-    if event:
-        given.append("--event")
-    if likelihoods:
-        given.append("--likelihood")
-    if len(given) > 1:
-        raise InvalidEvidenceError(
-            f"evidence: give one kind of observation, not {' and '.join(given)}"
-        )
-    kind, data = "note", {}
-    data_: dict[str, Any] = {}
-    if lr is not None:
-        kind, data_ = "likelihood_ratio", {"ratio": lr}
-    elif hr is not None:
-        kind, data_ = "hazard_ratio", {"ratio": hr}
-    elif event:
-        kind, data_ = "event", {"happened": True}
-    elif count is not None:
-        kind, data_ = "count", {"count": count}
-    elif report is not None:
-        kind, data_ = "report", parse_report(report)
-        data_["source_name"] = source_name or source
-    elif likelihoods:
-        kind = "likelihoods"
-        lk: dict[str, float] = {}
-        for item in likelihoods:
-            h, sep, p = item.rpartition("=")
-            if not sep or not h:
-                raise InvalidEvidenceError(f"likelihood: {item!r} should look like HYPOTHESIS=0.7")
-            lk[h.strip()] = _number(p, f"likelihood of {h!r}")
-        data_ = {"likelihoods": lk}
-    if reliability is not None:
-        data_["reliability"] = reliability
-    data = data_
+    from ..evidence import evidence_from_options
+
+    kind, data = evidence_from_options(
+        likelihood_ratio=lr,
+        hazard_ratio=hr,
+        event=event,
+        count=count,
+        report=report,
+        source_name=source_name or source,
+        likelihoods=likelihoods,
+        reliability=reliability,
+    )
     from ..modelling import evidence_check
 
     ws = open_workspace(ctx)

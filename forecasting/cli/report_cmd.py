@@ -48,6 +48,14 @@ from ._common import open_workspace
     is_flag=True,
     help="Also fit the Bayesian analyst model: each analyst's bias and noise (PyMC; slower).",
 )
+@click.option(
+    "--png",
+    "png_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Also write every chart as a PNG into DIR (for briefing slides).",
+)
 @click.option("--no-progress", is_flag=True)
 @click.pass_context
 def report(
@@ -62,6 +70,7 @@ def report(
     exclude_backfilled: bool,
     allow_broken_chain: bool,
     analyst_model: bool,
+    png_dir: str | None,
     no_progress: bool,
 ) -> None:
     """Score every resolved forecast and write a calibration report (HTML, Markdown, JSON).
@@ -72,6 +81,7 @@ def report(
       forecast report --analyst alice --since 2025-01-01 --out alice/
       forecast report --tag consequence-12
       forecast report --analyst-model      # each analyst's bias and noise, with intervals
+      forecast report --png slides/        # every chart also as a PNG
     """
     from ..reports import build_report
 
@@ -89,7 +99,10 @@ def report(
         exclude_backfilled=exclude_backfilled,
         allow_broken_chain=allow_broken_chain,
         analyst_model=analyst_model,
+        png_dir=png_dir,
     )
-    for m in paths.data.get("messages", []):
+    for m in paths.data["header"]["messages"]:
         click.echo(f"note: {m}", err=True)
     click.echo(f"report written: {paths.html.resolve()} (also report.md, report.json)")
+    if paths.png:
+        click.echo(f"{len(paths.png)} charts written as PNG to {png_dir}")

@@ -1,4 +1,5 @@
-"""Calibration and scoring reports; ``forecasting.reports.svg`` draws their inline-SVG plots.
+"""Calibration and scoring reports: sections (``sections``), charts drawn by
+:mod:`forecasting.plots` (``charts``), HTML and Markdown (``render``).
 
 :func:`build_report` is loaded on first use, so importing this package stays cheap.
 """

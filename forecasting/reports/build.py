@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
 
 from ..errors import ChainError, ReportError
+from ..forecasters import kind as forecaster_kind
 from ..questions import parse_datetime
 
 __all__ = ["ReportPaths", "build_report", "filter_frame"]
@@ -24,18 +23,19 @@ class ReportPaths:
     markdown: Path
     json: Path
     data: dict[str, Any]
+    png: tuple[Path, ...] = ()
 
 
 def filter_frame(
-    frame,
+    frame: pd.DataFrame,
     *,
     analyst: str | None = None,
-    tag: str | None = None,  # type: ignore[no-untyped-def]
+    tag: str | None = None,
     collection: str | None = None,
     since: datetime | str | None = None,
-):
+) -> pd.DataFrame:
     """Keep the forecasts that match; ``analyst`` keeps that forecaster and the teams and
-    models it is compared with."""
+    models it is compared with, on that forecaster's questions."""
     out = frame
     if tag:
         out = out[out["tags"].map(lambda t: tag in (t or ()))]
@@ -46,17 +46,20 @@ def filter_frame(
         out = out[out["as_of"] >= t]
     if analyst:
         if analyst not in set(out["forecaster"]):
-            known = ", ".join(sorted(set(frame["forecaster"]))[:10])
+            known = ", ".join(sorted(set(frame["forecaster"].astype(str)))[:10])
             raise ReportError(
-                f"analyst: {analyst!r} has no forecasts in the journal; forecasters: {known}"
+                f"analyst: {analyst[:60]!r} has no forecasts in the journal; forecasters: {known}"
             )
-        keep = out["forecaster"].eq(analyst) | out["forecaster"].str.startswith(("team:", "model:"))
+        kinds = out["forecaster"].astype(str).map(forecaster_kind)
+        keep = out["forecaster"].eq(analyst) | kinds.isin(["team", "model"])
         qs = set(out.loc[out["forecaster"] == analyst, "question_id"])
         out = out[keep & out["question_id"].isin(qs)]
     return out
 
 
 def _json_default(o: Any) -> Any:
+    import numpy as np
+
     if isinstance(o, (np.floating, np.integer)):
         return o.item()
     if isinstance(o, np.ndarray):
@@ -66,26 +69,32 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def _public(obj: Any) -> Any:
-    """Drop private keys (``_corp`` etc.: objects used only for plotting)."""
-    if isinstance(obj, dict):
-        return {k: _public(v) for k, v in obj.items() if not str(k).startswith("_")}
-    if isinstance(obj, list):
-        return [_public(v) for v in obj]
-    if isinstance(obj, tuple):
-        return [_public(v) for v in obj]
-    return obj
+def _hedges(ev: pd.DataFrame) -> dict[str, int]:
+    out: dict[str, int] = {}
+    if not ev.empty:
+        for d in ev["data"]:
+            if isinstance(d, dict) and d.get("doc_hedge"):
+                who = d.get("forecaster", "doc")
+                out[who] = out.get(who, 0) + 1
+    return out
 
 
-def _write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def _extras(ws: Any, inputs: Any) -> dict[str, Any]:
+    """Decisions, value of information and coherence, when the workspace has decisions."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        from .. import decisions as dec
+    except ImportError:  # pragma: no cover - the package is part of the toolkit
+        return {}
+    out: dict[str, Any] = {}
+    for key, fn in (
+        ("decisions", "decision_report"),
+        ("voi", "voi_ranking"),
+        ("coherence", "coherence_report"),
+    ):
+        f = getattr(dec, fn, None)
+        if f is not None:
+            out[key] = f(ws)
+    return out
 
 
 def build_report(
@@ -104,37 +113,51 @@ def build_report(
     exclude_backfilled: bool = False,
     allow_broken_chain: bool = False,
     analyst_model: bool = False,
+    png_dir: str | Path | None = None,
+    decisions: bool = True,
+    charts: bool = True,
+    now: datetime | None = None,
 ) -> ReportPaths:
-    """Write ``report.html``, ``report.md`` and ``report.json`` into ``out``.
+    """Write ``report.html``, ``report.md`` and ``report.json`` into ``out`` (and each chart
+    as a PNG into ``png_dir``).
 
-    The journal's hash chain is verified first: a broken chain raises
-    :class:`~forecasting.errors.ChainError` unless ``allow_broken_chain``, and then every
-    format says so at the top.  ``exclude_backfilled`` leaves out forecasts recorded more
-    than a day after their as-of date.
+    The journal's hash chain is checked first (from the workspace's verified checkpoint): a
+    broken chain raises :class:`~forecasting.errors.ChainError` unless
+    ``allow_broken_chain``, and then every format says so at the top.  ``charts=False``
+    leaves the charts out (the numbers are the same; tests use it to stay fast).  ``now`` is
+    the date the report speaks for (default: now): open questions' estimates and ages are
+    taken then.
     """
     from rich.progress import Progress
 
+    from ..files import write_atomic
     from ..journal.frames import evidence_frame, forecasts_frame
-    from .data import assemble
+    from .assemble import assemble, public
+    from .charts import Charts, draw_charts
     from .render import render_html, render_markdown
 
     out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(f"out: cannot create {str(out)!r}: {exc.strerror}") from None
+    png = Path(png_dir) if png_dir is not None else None
+    for folder in (out, png):
+        if folder is None:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"out: cannot create {str(folder)!r}: {exc.strerror}") from None
     with Progress(transient=True, disable=not progress) as bar:
-        task = bar.add_task("reading the journal", total=None)
+        task = bar.add_task("checking the journal", total=None)
 
         def tick(s: str) -> None:
             bar.update(task, description=s)
 
-        check = ws.journal.verify()
+        check = ws.verify()
         if not check.ok and not allow_broken_chain:
             raise ChainError(
                 f"journal: {check.problem}; no report is built on a tampered journal "
                 "(see `forecast verify`; --allow-broken-chain builds it anyway, marked as such)"
             )
+        tick("reading the journal")
         frame = forecasts_frame(ws.journal)
         ev = evidence_frame(ws.journal)
         filters = {
@@ -151,46 +174,55 @@ def build_report(
         if exclude_backfilled:
             filters["exclude_backfilled"] = True
             sub = sub[~sub["backfilled"]]
-        hedges: dict[str, int] = {}
-        if not ev.empty:
-            for d in ev["data"]:
-                if isinstance(d, dict) and d.get("doc_hedge"):
-                    hedges[d.get("forecaster", "doc")] = (
-                        hedges.get(d.get("forecaster", "doc"), 0) + 1
-                    )
         if simulated is None:
             simulated = (
                 bool(sub["forecaster"].astype(str).str.startswith("sim-").any())
                 if len(sub)
                 else False
             )
-        chain_message = (
-            None
-            if check.ok
-            else f"JOURNAL CHAIN BROKEN: {check.problem}. The figures below may rest on tampered records."
-        )
-        data = assemble(
+        messages = list(frame.attrs.get("problems", []))
+        if not check.ok:
+            messages.insert(0, f"JOURNAL CHAIN BROKEN: {check.problem}.")
+        report = assemble(
             sub,
             evidence=ev,
             title=title or f"Calibration report: {ws.root.name}",
             log_clip=log_clip,
-            filters=filters,
-            journal_head=ws.journal.head(),
-            simulated=simulated,
-            doc_hedges=hedges,
-            tick=tick,
             seed=seed,
+            filters=filters,
+            journal_head=(check.head_seq, check.head_hash) if check.ok else ws.journal.head(),
+            chain_ok=check.ok,
+            messages=messages,
+            simulated=simulated,
+            doc_hedges=_hedges(ev),
+            collections=ws.registry.collections,
             analyst_model=analyst_model,
+            extras=(lambda inp: _extras(ws, inp)) if decisions else None,
+            now=now,
+            tick=tick,
         )
-        data["chain_ok"] = check.ok
-        if chain_message:
-            data["messages"].insert(0, chain_message)
+        tick("charts")
+        drawn = (
+            Charts({})
+            if not charts
+            else draw_charts(
+                forecasters=frame["forecaster"].astype(str).unique(),
+                rows=report.forecasters,
+                reliability=report.reliability,
+                numeric=report.numeric,
+                trajectories=report.trajectories,
+                decisions=report.decisions,
+                png_dir=png,
+                seed=seed,
+                tick=tick,
+            )
+        )
         tick("rendering")
+        data = public(report)
         html_path, md_path, json_path = out / "report.html", out / "report.md", out / "report.json"
-        _write(html_path, render_html(data))
-        _write(md_path, render_markdown(data))
-        _write(
-            json_path,
-            json.dumps(_public(data), indent=2, default=_json_default, ensure_ascii=False),
+        write_atomic(html_path, render_html(report, drawn))
+        write_atomic(md_path, render_markdown(report))
+        write_atomic(
+            json_path, json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
         )
-    return ReportPaths(html_path, md_path, json_path, data)
+    return ReportPaths(html_path, md_path, json_path, data, tuple(drawn.png))

@@ -60,7 +60,7 @@ def test_report_counts_hedges_and_scores_the_document(dws, tmp_path: Path, forec
     data = build_report(dws, out=tmp_path / "r").data
     (doc,) = data["documents"]
     assert doc["n_hedges"] == 1 and doc["n_resolved"] == 1
-    assert doc["brier_mean"] == pytest.approx((1 - 0.675) ** 2)
+    assert doc["brier01"] == pytest.approx((1 - 0.675) ** 2)
 
 
 def test_aggregate_cli_pools_analysts_only_and_records(workspace, forecast) -> None:  # type: ignore[no-untyped-def]

@@ -158,7 +158,7 @@ def test_migrations_are_recorded_once(tmp_path: Path) -> None:
 def test_in_memory_journal_records_its_migrations(journal: Journal) -> None:
     with journal.engine.connect() as conn:
         names = [r[0] for r in conn.exec_driver_sql("SELECT name FROM migrations")]
-    assert names == ["0001_records"]
+    assert names == ["0001_records", "0002_accounts"]
 
 
 def test_existing_journal_without_create_and_missing_folder(tmp_path: Path) -> None:

@@ -211,7 +211,7 @@ def test_model_cli(mws, forecast) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_evidence_cli_parses_reports(mws, forecast) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.cli.evidence_cmd import parse_report
+    from forecasting.evidence import parse_report
 
     assert parse_report("10,000") == {"value": 10000.0}
     assert parse_report("11,000–12,000") == {"low": 11000.0, "high": 12000.0}

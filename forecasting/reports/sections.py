@@ -1,0 +1,903 @@
+"""The report's sections: one function each, from the report's inputs to a dataclass.
+
+The headline score of every report is the **time-averaged Brier score on the GJP 0–2 scale**
+(:data:`HEADLINE`): each forecast stands until the forecaster's next one or the question's
+end; 0 is perfect, 0.5 is a constant 50% on a yes/no question, 2 is the worst.  Other scores
+(the plain mean Brier on 0–1 for binary questions, the log score, CRPS) appear in detail
+tables with their scales named.
+
+Charts and rankings rest on enough data or are replaced by a sentence: a reliability
+diagram needs :data:`MIN_RELIABILITY` resolved forecasts of that forecaster, a PIT histogram
+:data:`MIN_PIT`, relative skill :data:`MIN_SHARED` shared questions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import calibration as cal
+from ..forecasters import kind as forecaster_kind
+from ..scoring import corp_decomposition, holm_adjust, paired_permutation_test, relative_skill
+from .stats import QuestionBootstrap
+
+HEADLINE = (
+    "time-averaged Brier score, GJP 0–2 scale (lower is better: 0 is perfect, 0.5 is a "
+    "constant 50% on a yes/no question, 2 is the worst)"
+)
+MIN_QUESTIONS = 30  # below this a figure carries a caution
+MIN_RELIABILITY = 10
+MIN_PIT = 10
+MIN_SHARED = 5
+MAX_FORECASTERS_SHOWN = 40
+MAX_RELIABILITY = 12
+MAX_TRAJECTORIES = 40
+MAX_PAIRWISE = 6
+
+
+def f(x: Any) -> float | None:
+    """A finite float, or None (JSON-ready)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def caution(n: int, what: str) -> str | None:
+    if n >= MIN_QUESTIONS:
+        return None
+    return (
+        f"Rests on {n} resolved question{'s' if n != 1 else ''}: too few to tell skill from "
+        f"luck (treat the {what} as a rough indication; {MIN_QUESTIONS} or more are needed)."
+    )
+
+
+# --------------------------------------------------------------------------- inputs
+@dataclass
+class Inputs:
+    """What every section reads, computed once per report."""
+
+    frame: pd.DataFrame  # the filtered forecasts (all, resolved or not)
+    scored: pd.DataFrame  # scored forecasts made before their question's end
+    ta: pd.DataFrame  # time-averaged scores per (forecaster, question), resolved questions
+    evidence: pd.DataFrame
+    questions: pd.DataFrame  # one row per question (latest snapshot, outcome)
+    boot: QuestionBootstrap
+    now: datetime
+    log_clip: float
+    seed: int
+    n_late: int = 0
+
+    @property
+    def resolved(self) -> pd.DataFrame:
+        return self.scored[self.scored["resolved"]]
+
+
+def in_window(frame: pd.DataFrame) -> pd.Series:
+    """Forecasts made before their question ended (``min(close_at, resolved_at)``)."""
+    end = frame["close_at"].where(
+        frame["resolved_at"].isna() | (frame["close_at"] < frame["resolved_at"]),
+        frame["resolved_at"],
+    )
+    return frame["as_of"] < end.fillna(frame["close_at"])
+
+
+def first_forecasts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each forecaster's first forecast on each question (made before the question ended)."""
+    if frame.empty:
+        return frame
+    sub = frame[in_window(frame)].sort_values(["question_id", "forecaster", "as_of", "seq"])
+    return sub.groupby(["question_id", "forecaster"], sort=False, observed=True).head(1)
+
+
+def outcome_text(row: Any) -> str:
+    """'Yes', 'No', the option, the number, 'annulled' or 'open' for a question row."""
+    if bool(row.annulled):
+        return "annulled"
+    if not bool(row.resolved):
+        return "open"
+    if row.question_type == "binary":
+        return "Yes" if row.outcome == 1 else "No"
+    if row.question_type == "multiple_choice":
+        opts = row.options or ()
+        k = int(row.outcome)
+        return str(opts[k]) if k < len(opts) else str(k)
+    return f"{row.outcome:,.6g}"
+
+
+# --------------------------------------------------------------------------- forecasters
+@dataclass
+class ForecasterRow:
+    forecaster: str
+    kind: str
+    n_questions: int  # resolved binary / multiple-choice questions scored
+    n_forecasts: int
+    score: float | None  # the headline: time-averaged Brier, 0–2
+    score_ci: list[float | None] | None
+    vs_team: float | None  # score minus the median of the others' on the same questions
+    brier01_mean: float | None  # plain mean Brier, binary questions, 0–1
+    log_time_avg: float | None
+    log_ci: list[float | None] | None
+    crps_mean: float | None  # numeric questions, in their units
+    n_numeric: int
+    caution: str | None
+    skill_vs_base_rate: float | None = None  # 1 − Brier / Brier of the stated base rates
+    n_base_rate: int = 0
+
+
+@dataclass
+class Reference:
+    """A reference forecast, for scale: constant 50%, or the in-sample frequency of Yes."""
+
+    name: str
+    score: float | None
+    brier01: float | None
+    n_questions: int
+    note: str
+
+
+def forecaster_rows(inp: Inputs) -> list[ForecasterRow]:
+    res = inp.resolved
+    if res.empty:
+        return []
+    cat = inp.ta[inp.ta["question_type"].isin(["binary", "multiple_choice"])]
+    head = inp.boot.means(cat, by="forecaster", value="brier2_time_avg")
+    logs = inp.boot.means(cat, by="forecaster", value="log_time_avg")
+    vs = (
+        cat.assign(
+            vs=_relative_to_team(cat["brier2_time_avg"].to_numpy(), cat["question_id"].to_numpy())
+        )
+        .groupby("forecaster", observed=True)["vs"]
+        .mean()
+    )
+    by = res.groupby("forecaster", observed=True)
+    n_fc = by.size()
+    b01 = res[res["question_type"] == "binary"].groupby("forecaster", observed=True)["brier"].mean()
+    num = res[res["question_type"].isin(["numeric", "date"])]
+    num_first = first_forecasts(num)
+    crps = num_first.groupby("forecaster", observed=True)["crps"].agg(["mean", "size"])
+    skill = _base_rate_skill(inp, cat)
+    rows = []
+    for who in sorted(set(res["forecaster"].astype(str))):
+        h = head.loc[who] if who in head.index else None
+        lg = logs.loc[who] if who in logs.index else None
+        n_q = int(h["n"]) if h is not None else 0
+        rows.append(
+            ForecasterRow(
+                forecaster=who,
+                kind=forecaster_kind(who),
+                n_questions=n_q,
+                n_forecasts=int(n_fc.get(who, 0)),
+                score=f(h["mean"]) if h is not None else None,
+                score_ci=[f(h["low"]), f(h["high"])]
+                if h is not None and f(h["low"]) is not None
+                else None,
+                vs_team=f(vs.get(who)),
+                brier01_mean=f(b01.get(who)),
+                log_time_avg=f(lg["mean"]) if lg is not None else None,
+                log_ci=[f(lg["low"]), f(lg["high"])]
+                if lg is not None and f(lg["low"]) is not None
+                else None,
+                crps_mean=f(crps["mean"].get(who)) if who in crps.index else None,
+                n_numeric=int(crps["size"].get(who, 0)) if who in crps.index else 0,
+                caution=caution(n_q, "scores"),
+                skill_vs_base_rate=skill.get(who, (None, 0))[0],
+                n_base_rate=skill.get(who, (None, 0))[1],
+            )
+        )
+    rows.sort(key=lambda r: (-r.n_questions, r.score if r.score is not None else 9.0, r.forecaster))
+    return rows
+
+
+def _base_rate_skill(inp: Inputs, cat: pd.DataFrame) -> dict[str, tuple[float | None, int]]:
+    """Skill against the base rates the question files state: 1 − score / score of always
+    forecasting the base rate, on binary questions that state one."""
+    base = inp.frame.drop_duplicates("question_id").set_index("question_id")["base_rate"]
+    b = cat[cat["question_type"] == "binary"]
+    br = base.reindex(b["question_id"]).to_numpy()
+    ok = np.isfinite(br)
+    if not ok.any():
+        return {}
+    y = inp.questions.set_index("question_id")["outcome"].reindex(b["question_id"]).to_numpy()
+    t = b[ok].assign(ref=2 * (br[ok] - y[ok]) ** 2)
+    out = {}
+    for who, g in t.groupby("forecaster", observed=True):
+        ref = g["ref"].mean()
+        out[str(who)] = (f(1 - g["brier2_time_avg"].mean() / ref) if ref > 0 else None, len(g))
+    return out
+
+
+def _relative_to_team(scores: np.ndarray, qids: np.ndarray) -> np.ndarray:
+    from ..scoring import relative_to_team
+
+    return relative_to_team(scores, question_ids=qids)
+
+
+def references(inp: Inputs) -> list[Reference]:
+    """Constant 50%, and the in-sample frequency of Yes, on the resolved binary questions."""
+    q = inp.questions
+    b = q[q["resolved"] & (q["question_type"] == "binary")]
+    if b.empty:
+        return []
+    y = b["outcome"].to_numpy(dtype=float)
+    rate = float(y.mean())
+    return [
+        Reference("always 50%", 0.5, 0.25, len(b), "a forecaster who always says 50%"),
+        Reference(
+            f"base rate ({rate:.0%} Yes)",
+            f(2 * float(np.mean((rate - y) ** 2))),
+            f(float(np.mean((rate - y) ** 2))),
+            len(b),
+            "the share of these questions that resolved Yes, known only afterwards (in-sample)",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- comparisons
+@dataclass
+class Pair:
+    a: str
+    b: str
+    n_shared: int
+    mean_difference: float | None  # a − b, time-averaged Brier (0–2); negative: a better
+    ci: list[float | None] | None
+    p_value: float | None
+    p_holm: float | None = None
+
+
+@dataclass
+class Comparisons:
+    rule: str
+    pairs: list[Pair] = field(default_factory=list)
+    relative_skill: list[dict[str, Any]] = field(default_factory=list)
+    skill_note: str | None = None
+
+
+def pairwise_selection(rows: list[ForecasterRow]) -> list[str]:
+    """The analysts with the most resolved questions, and the best of every other kind."""
+    scored = [r for r in rows if r.score is not None]
+    chosen = [r.forecaster for r in scored if r.kind == "analyst"][:MAX_PAIRWISE]
+    for k in ("team", "model", "crowd", "document"):
+        members = [r for r in scored if r.kind == k]
+        if members:
+            chosen.append(min(members, key=lambda r: r.score or 9.0).forecaster)
+    return chosen
+
+
+def comparisons(inp: Inputs, rows: list[ForecasterRow]) -> Comparisons:
+    out = Comparisons(
+        rule=f"the {MAX_PAIRWISE} analysts with the most resolved questions, plus the best "
+        "(lowest score) team pool, model, crowd source and document"
+    )
+    cat = inp.ta[inp.ta["question_type"].isin(["binary", "multiple_choice"])]
+    top = pairwise_selection(rows)
+    if len(top) < 2:
+        return out
+    mat = cat[cat["forecaster"].isin(top)].pivot_table(
+        index="forecaster", columns="question_id", values="brier2_time_avg", observed=True
+    )
+    rng = np.random.default_rng(inp.seed + 1)
+    pvals = []
+    for i, a in enumerate(mat.index):
+        for b in mat.index[i + 1 :]:
+            both = mat.loc[[a, b]].dropna(axis=1)
+            if both.shape[1] < 3:
+                continue
+            t = paired_permutation_test(
+                both.loc[a].to_numpy(), both.loc[b].to_numpy(), n_perm=2000, rng=rng
+            )
+            m, lo, hi, n = inp.boot.difference(mat.loc[a], mat.loc[b])
+            out.pairs.append(Pair(str(a), str(b), n, f(m), [f(lo), f(hi)], f(t.p_value)))
+            pvals.append(t.p_value)
+    if pvals:
+        for pr, adj in zip(out.pairs, holm_adjust(np.asarray(pvals)), strict=True):
+            pr.p_holm = f(adj)
+    have = (~mat.isna()).astype(int)
+    sh = have.to_numpy() @ have.to_numpy().T
+    np.fill_diagonal(sh, 0)
+    shared = pd.DataFrame(sh, index=mat.index, columns=mat.index)
+    ok = [w for w in mat.index if shared.loc[w].max() >= MIN_SHARED]
+    if len(ok) >= 2:
+        rs = relative_skill(mat.loc[ok])
+        out.relative_skill = [
+            {
+                "forecaster": str(k),
+                "relative_skill": f(v),
+                "n_shared_max": int(shared.loc[k, ok].max()),
+            }
+            for k, v in rs.items()
+            if f(v) is not None
+        ]
+        out.relative_skill.sort(key=lambda r: r["relative_skill"])
+    else:
+        out.skill_note = (
+            f"Relative skill is shown only for forecasters who share at least {MIN_SHARED} "
+            "resolved questions with another; none do yet."
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- calibration
+@dataclass
+class ReliabilityEntry:
+    name: str
+    n: int
+    n_questions: int
+    shown: bool
+    message: str | None = None
+    brier: float | None = None
+    mcb: float | None = None
+    dsc: float | None = None
+    unc: float | None = None
+    ece: float | None = None
+    mean_forecast: float | None = None
+    base_rate: float | None = None
+    spiegelhalter_z: float | None = None
+    spiegelhalter_p: float | None = None
+    slope: float | None = None
+    slope_se: float | None = None
+    intercept: float | None = None
+    intercept_se: float | None = None
+    confident: dict[str, Any] | None = None  # forecasts of 70% or more on one side
+    caution: str | None = None
+    y: list[float] = field(default_factory=list, repr=False)  # for the chart (not in JSON)
+    p: list[float] = field(default_factory=list, repr=False)
+
+
+def _confident(y: np.ndarray, p: np.ndarray) -> dict[str, Any] | None:
+    """Forecasts of 70% or more on one side: how often the favoured side happened."""
+    side = np.where(p >= 0.5, p, 1 - p)
+    hit = np.where(p >= 0.5, y, 1 - y)
+    sel = side >= 0.7
+    n = int(sel.sum())
+    if n == 0:
+        return None
+    k = float(hit[sel].sum())
+    lo, hi = cal.jeffreys_interval(np.array([k]), np.array([n]), level=0.9)
+    return {
+        "n": n,
+        "mean_forecast": f(side[sel].mean()),
+        "came_true": f(k / n),
+        "ci": [f(np.asarray(lo)[0]), f(np.asarray(hi)[0])],
+    }
+
+
+def reliability(inp: Inputs, rows: list[ForecasterRow]) -> list[ReliabilityEntry]:
+    """Per forecaster (and pooled analysts): reliability statistics from first forecasts on
+    resolved binary questions, only with at least :data:`MIN_RELIABILITY` of them."""
+    first = first_forecasts(inp.resolved[inp.resolved["question_type"] == "binary"])
+    if first.empty:
+        return []
+    groups: list[tuple[str, pd.DataFrame]] = []
+    kinds = first["forecaster"].astype(str).map(forecaster_kind)
+    people = first[kinds == "analyst"]
+    if people["forecaster"].nunique() > 1:
+        groups.append(("all analysts (pooled)", people))
+    order = [r.forecaster for r in rows]
+    by = dict(iter(first.groupby("forecaster", sort=False, observed=True)))
+    shown = [w for w in order if w in by][:MAX_FORECASTERS_SHOWN]
+    groups += [(w, by[w]) for w in shown]
+    out = []
+    n_charts = 0
+    for name, g in groups:
+        y = g["outcome"].to_numpy(dtype=float)
+        p = np.clip(g["p"].to_numpy(dtype=float), 0.0, 1.0)
+        e = ReliabilityEntry(name, int(y.size), int(g["question_id"].nunique()), False)
+        if y.size < MIN_RELIABILITY:
+            e.message = (
+                f"{y.size} resolved forecast{'s' if y.size != 1 else ''}: a reliability diagram "
+                f"needs at least {MIN_RELIABILITY}."
+            )
+            out.append(e)
+            continue
+        dec = corp_decomposition(y, p, score="brier")
+        e.brier, e.mcb, e.dsc, e.unc = (
+            f(dec.score),
+            f(dec.miscalibration),
+            f(dec.discrimination),
+            f(dec.uncertainty),
+        )
+        e.ece = f(cal.expected_calibration_error(y, p, bins=10))
+        e.mean_forecast, e.base_rate = f(p.mean()), f(y.mean())
+        if 0 < y.mean() < 1:
+            z = cal.spiegelhalter_z(y, p)
+            e.spiegelhalter_z, e.spiegelhalter_p = f(z.z), f(z.p_value)
+            fit = cal.calibration_slope_intercept(y, p)
+            if fit.converged:
+                e.slope, e.slope_se = f(fit.slope), f(fit.slope_se)
+                e.intercept, e.intercept_se = f(fit.intercept), f(fit.intercept_se)
+        e.confident = _confident(y, p)
+        e.caution = caution(e.n_questions, "calibration")
+        e.shown = n_charts < MAX_RELIABILITY
+        if not e.shown:
+            e.message = f"Diagram not drawn: the report draws the {MAX_RELIABILITY} largest groups."
+        n_charts += e.shown
+        e.y, e.p = y.tolist(), p.tolist()
+        out.append(e)
+    return out
+
+
+@dataclass
+class TagRow:
+    tag: str
+    n_questions: int
+    n_forecasts: int
+    mean_forecast: float | None
+    observed_frequency: float | None
+    brier: float | None
+    caution: str | None
+
+
+def by_tag(inp: Inputs) -> list[TagRow]:
+    first = first_forecasts(inp.resolved[inp.resolved["question_type"] == "binary"])
+    if first.empty:
+        return []
+    people = first[first["forecaster"].astype(str).map(forecaster_kind) == "analyst"]
+    if people.empty:
+        people = first
+    out = []
+    for tag, g in people.explode("tags").groupby("tags"):
+        if not isinstance(tag, str):
+            continue
+        y, p = g["outcome"].to_numpy(dtype=float), np.clip(g["p"].to_numpy(dtype=float), 0, 1)
+        nq = int(g["question_id"].nunique())
+        out.append(
+            TagRow(
+                tag,
+                nq,
+                len(g),
+                f(p.mean()),
+                f(y.mean()),
+                f(np.mean((p - y) ** 2)),
+                caution(nq, "tag figures"),
+            )
+        )
+    out.sort(key=lambda r: (-r.n_questions, r.tag))
+    return out
+
+
+@dataclass
+class NumericEntry:
+    forecaster: str
+    n_questions: int
+    crps_mean: float | None
+    coverage: list[dict[str, Any]]
+    pit_shown: bool
+    pit_message: str | None
+    pit: list[float] = field(default_factory=list, repr=False)
+    caution: str | None = None
+
+
+def numeric(inp: Inputs) -> list[NumericEntry]:
+    from ..probability import distribution_from_value
+
+    num = inp.resolved[inp.resolved["question_type"].isin(["numeric", "date"])]
+    out = []
+    for who, g in first_forecasts(num).groupby("forecaster", sort=True, observed=True):
+        dists = [distribution_from_value(v) for v in g["value"]]
+        y = g["outcome"].to_numpy(dtype=float)
+        pit = np.asarray(cal.pit_values(y, dists), dtype=float)
+        cov = cal.central_interval_coverage(y, dists, levels=(0.5, 0.8, 0.9))
+        n = len(g)
+        shown = n >= MIN_PIT
+        out.append(
+            NumericEntry(
+                str(who),
+                int(g["question_id"].nunique()),
+                f(g["crps"].mean()),
+                [
+                    {
+                        "nominal": c.nominal,
+                        "rate": f(c.rate),
+                        "ci": [f(c.ci_low), f(c.ci_high)],
+                        "n": int(c.n),
+                    }
+                    for c in cov
+                ],
+                shown,
+                None
+                if shown
+                else f"{n} resolved forecast{'s' if n != 1 else ''}: a PIT histogram needs at least {MIN_PIT}.",
+                pit.tolist(),
+                caution(n, "coverage figures"),
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- questions
+@dataclass
+class ScoreCell:
+    forecaster: str
+    kind: str
+    first: str
+    first_score: float | None
+    last: str
+    last_score: float | None
+    time_avg: float | None  # the headline score on this question (categorical questions)
+
+
+@dataclass
+class ScorecardRow:
+    question_id: str
+    title: str
+    outcome: str
+    resolved_at: str | None
+    cells: list[ScoreCell]
+
+
+def _value_text(row: Any) -> str:
+    from ..values import format_value
+
+    return format_value(row.value, list(row.options) if row.options else None)
+
+
+def _score_of(row: Any) -> float | None:
+    if row.question_type == "binary":
+        return f(row.brier2)
+    if row.question_type == "multiple_choice":
+        return f(row.brier2)
+    return f(row.crps)
+
+
+def scorecard(inp: Inputs) -> list[ScorecardRow]:
+    res = inp.resolved.sort_values(["question_id", "forecaster", "as_of", "seq"])
+    ta = (
+        inp.ta.set_index(["question_id", "forecaster"])["brier2_time_avg"]
+        if len(inp.ta)
+        else pd.Series(dtype=float)
+    )
+    out = []
+    for qid, g in res.groupby("question_id", sort=True, observed=True):
+        first = g.iloc[0]
+        cells = []
+        for who, h in g.groupby("forecaster", sort=False, observed=True):
+            a, z = h.iloc[0], h.iloc[-1]
+            cells.append(
+                ScoreCell(
+                    str(who),
+                    forecaster_kind(str(who)),
+                    _value_text(a),
+                    _score_of(a),
+                    _value_text(z),
+                    _score_of(z),
+                    f(ta.get((qid, who))) if len(ta) else None,
+                )
+            )
+        kind_order = {"analyst": 0, "team": 1, "model": 2, "document": 3, "crowd": 4}
+        cells.sort(key=lambda c: (kind_order.get(c.kind, 9), c.forecaster))
+        out.append(
+            ScorecardRow(
+                str(qid),
+                str(first["title"]),
+                outcome_text(first),
+                first["resolved_at"].isoformat() if pd.notna(first["resolved_at"]) else None,
+                cells,
+            )
+        )
+    return out
+
+
+@dataclass
+class OpenQuestion:
+    question_id: str
+    title: str
+    question_type: str
+    close_at: str
+    team_estimate: str | None
+    team_method: str | None
+    spread: float | None
+    n_people: int
+    model_estimate: str | None
+    newest_forecast_days: float | None
+    note: str | None = None
+
+
+def open_questions(inp: Inputs, *, method: str = "median") -> list[OpenQuestion]:
+    """Open questions with the people's pooled estimate now, its spread, the latest model
+    forecast and the age of the newest forecast."""
+    from ..aggregation import aggregate, pooled_people
+    from ..values import format_value
+
+    fr = inp.frame[~inp.frame["resolved"] & ~inp.frame["annulled"]]
+    if fr.empty:
+        return []
+    team = pd.DataFrame()
+    people = pooled_people(fr)
+    if len(people):
+        try:
+            team = aggregate(people, method, at=inp.now).set_index("question_id")
+        except Exception:  # nothing standing at `now`, e.g. every forecast is dated later
+            team = pd.DataFrame()
+    models = fr[fr["forecaster"].astype(str).str.startswith("model:")].sort_values(["as_of", "seq"])
+    latest_model = models.groupby("question_id", observed=True).tail(1).set_index("question_id")
+    newest = fr.groupby("question_id", observed=True)["as_of"].max()
+    out = []
+    for qid, g in fr.groupby("question_id", sort=True, observed=True):
+        r = g.iloc[0]
+        opts = list(r.options) if r.options else None
+        t = team.loc[qid] if qid in team.index else None
+        m = latest_model.loc[qid] if qid in latest_model.index else None
+        out.append(
+            OpenQuestion(
+                str(qid),
+                str(r.title),
+                str(r.question_type),
+                r.close_at.isoformat(),
+                format_value(t["value"], opts) if t is not None else None,
+                f"team:{method}" if t is not None else None,
+                f(t["spread"]) if t is not None else None,
+                int(t["n_forecasters"]) if t is not None else 0,
+                format_value(m["value"], opts) if m is not None else None,
+                f((pd.Timestamp(inp.now) - newest[qid]).total_seconds() / 86400),
+                None if t is not None else "no forecasts by people yet",
+            )
+        )
+    return out
+
+
+@dataclass
+class Move:
+    time: str
+    forecaster: str
+    forecast: str
+    rationale: str | None
+    evidence: list[dict[str, str]]
+
+
+@dataclass
+class WhyMoved:
+    question_id: str
+    title: str
+    moves: list[Move]
+
+
+def why_moved(inp: Inputs, *, max_per_question: int = 60) -> list[WhyMoved]:
+    """Every forecast that gives a rationale or cites evidence, per question, in time order."""
+    fr = inp.frame
+    ev = inp.evidence
+    titles = {}
+    if not ev.empty:
+        titles = dict(
+            zip(ev["evidence_id"], zip(ev["title"], ev["source"], strict=True), strict=False)
+        )
+    has = fr["rationale"].notna() | (fr["evidence_ids"].map(len) > 0)
+    out = []
+    for qid, g in (
+        fr[has].sort_values(["as_of", "seq"]).groupby("question_id", sort=True, observed=True)
+    ):
+        moves = []
+        for r in g.tail(max_per_question).itertuples():
+            evs = [
+                {"id": e, "title": str(titles[e][0]), "source": str(titles[e][1])}
+                for e in (r.evidence_ids or ())
+                if e in titles
+            ]
+            moves.append(
+                Move(r.as_of.isoformat(), str(r.forecaster), _value_text(r), r.rationale, evs)
+            )
+        out.append(WhyMoved(str(qid), str(g.iloc[0]["title"]), moves))
+    return out
+
+
+@dataclass
+class Trajectory:
+    question_id: str
+    title: str
+    question_type: str
+    options: list[str] | None
+    outcome: str
+    series: dict[str, list[tuple[datetime, Any]]] = field(repr=False)
+    events: list[tuple[datetime, str]] = field(repr=False)
+    resolution: tuple[datetime, Any] | None = field(repr=False)
+    captions: list[str] = field(default_factory=list)
+    n_forecasts: int = 0
+
+
+def trajectories(inp: Inputs) -> list[Trajectory]:
+    """The forecasts over time of the most forecast questions, with their news and outcome."""
+    fr = inp.frame
+    counts = (
+        fr.groupby("question_id", observed=True).size().sort_values(ascending=False, kind="stable")
+    )
+    qids = list(counts.index[:MAX_TRAJECTORIES])
+    ev = inp.evidence
+    out = []
+    for qid in sorted(qids):
+        g = fr[fr["question_id"] == qid].sort_values(["as_of", "seq"])
+        r = g.iloc[0]
+        qtype = str(r.question_type)
+        series: dict[str, list[tuple[datetime, Any]]] = {}
+        for who, t, p, probs, v in zip(
+            g["forecaster"], g["as_of"], g["p"], g["probs"], g["value"], strict=True
+        ):
+            val: Any = (
+                p if qtype == "binary" else (list(probs) if qtype == "multiple_choice" else v)
+            )
+            series.setdefault(str(who), []).append((t.to_pydatetime(), val))
+        events = []
+        if not ev.empty:
+            e = ev[
+                (ev["question_id"] == qid)
+                & ~ev["retracted"]
+                & ~ev["data"].map(lambda d: bool(d.get("doc_hedge")))
+            ]
+            events = [
+                (t.to_pydatetime(), str(title))
+                for t, title in zip(e["observed_at"], e["title"], strict=True)
+            ]
+        outcome = outcome_text(r)
+        resolution = None
+        if bool(r.resolved) or bool(r.annulled):
+            when = r.resolved_at.to_pydatetime()
+            if qtype in ("numeric", "date") and bool(r.resolved):
+                resolution = (when, float(r.outcome))
+            else:
+                resolution = (when, f"Resolved {outcome}" if bool(r.resolved) else "Annulled")
+        out.append(
+            Trajectory(
+                qid,
+                str(r.title),
+                qtype,
+                list(r.options) if r.options else None,
+                outcome,
+                series,
+                events,
+                resolution,
+                n_forecasts=len(g),
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- the document
+@dataclass
+class DocumentRow:
+    forecaster: str
+    n_statements: int
+    n_hedges: int
+    n_resolved: int
+    brier01: float | None
+    statements: list[dict[str, Any]]
+
+
+def documents(inp: Inputs, hedges: dict[str, int]) -> list[DocumentRow]:
+    fr = inp.frame
+    docs = sorted(
+        {w for w in fr["forecaster"].astype(str).unique() if w.startswith("doc:")} | set(hedges)
+    )
+    res = inp.scored
+    out = []
+    for d in docs:
+        mine = fr[fr["forecaster"] == d]
+        mine_res = res[
+            (res["forecaster"] == d) & res["resolved"] & (res["question_type"] == "binary")
+        ]
+        brier = dict(zip(mine_res["question_id"], mine_res["brier"], strict=True))
+        statements = [
+            {
+                "question_id": str(r.question_id),
+                "forecast": f(r.p),
+                "word": r.word,
+                "outcome": outcome_text(r),
+                "brier01": f(brier.get(r.question_id)),
+            }
+            for r in mine.itertuples()
+        ]
+        out.append(
+            DocumentRow(
+                d, len(mine), int(hedges.get(d, 0)), len(mine_res),
+                f(mine_res["brier"].mean()) if len(mine_res) else None, statements,
+            )
+        )  # fmt: skip
+    return out
+
+
+@dataclass
+class ConsequenceRow:
+    tag: str
+    summary: str
+    verdict: str  # happened | partly | did not happen | not yet known | no indicator
+    indicators: list[dict[str, Any]]
+
+
+def consequences(inp: Inputs, collections: dict[str, Any]) -> list[ConsequenceRow]:
+    """Which of the document's consequences happened, read off the questions that carry them
+    (each consequence's ``indicators`` in collection.yaml say which outcome means it did)."""
+    q = inp.questions.set_index("question_id") if len(inp.questions) else inp.questions
+    out = []
+    for coll in collections.values():
+        for c in getattr(coll, "consequences", []):
+            inds = []
+            for ind in getattr(c, "indicators", []) or []:
+                if ind.question not in q.index:
+                    inds.append(
+                        {
+                            "question_id": ind.question,
+                            "happened_if": ind.happened_if,
+                            "outcome": "not in the journal",
+                            "happened": None,
+                        }
+                    )
+                    continue
+                row = q.loc[ind.question]
+                text = outcome_text(row)
+                happened = (
+                    None
+                    if text in ("open", "annulled")
+                    else text.lower() == ind.happened_if.lower()
+                )
+                inds.append(
+                    {
+                        "question_id": ind.question,
+                        "title": str(row["title"]),
+                        "happened_if": ind.happened_if,
+                        "note": ind.note,
+                        "outcome": text,
+                        "happened": happened,
+                    }
+                )
+            known = [i["happened"] for i in inds if i["happened"] is not None]
+            if not inds:
+                verdict = "no indicator"
+            elif len(known) < len(inds) and not any(known):
+                verdict = "not yet known"
+            elif all(known) and len(known) == len(inds):
+                verdict = "happened"
+            elif any(known):
+                verdict = "partly"
+            else:
+                verdict = "did not happen"
+            out.append(ConsequenceRow(c.tag, c.summary, verdict, inds))
+    return out
+
+
+# --------------------------------------------------------------------------- back-filled
+def backfilled(inp: Inputs, *, limit: int = 200) -> dict[str, Any]:
+    bf = inp.frame[inp.frame["backfilled"]]
+    return {
+        "n": len(bf),
+        "rows": [
+            {
+                "forecaster": str(r.forecaster),
+                "question_id": str(r.question_id),
+                "as_of": r.as_of.isoformat(),
+                "recorded_at": r.recorded_at.isoformat(),
+                "forecast_id": r.forecast_id,
+            }
+            for r in bf.sort_values("as_of").head(limit).itertuples()
+        ],
+    }
+
+
+def method_notes(log_clip: float) -> list[str]:
+    return [
+        f"The headline score is the {HEADLINE}. A forecast stands until the forecaster's next "
+        "one or the question's end; a forecaster's figure is the mean over questions with a 90% "
+        "Poisson-bootstrap interval that resamples questions, one set of weights shared by every "
+        "forecaster and comparison.",
+        "Detail scores, each on its own scale: Brier (0–1), the plain mean over forecasts on "
+        "binary questions; log score −ln p(outcome), time-averaged, with probabilities clipped to "
+        f"[{log_clip:g}, {1 - log_clip:g}]; CRPS for numeric questions, in the question's unit.",
+        "'vs team' is the forecaster's score minus the median of the other forecasters' scores on "
+        "each question (negative is better), averaged over questions.",
+        "Reliability, decompositions, calibration tests and interval coverage use each "
+        "forecaster's first forecast on each question: several forecasts on one question are not "
+        "independent, and the last one is chosen by the outcome on questions that resolve Yes when "
+        "an event happens.",
+        f"A reliability diagram (CORP, Dimitriadis, Gneiting & Jordan 2021, with 90% consistency "
+        f"bands, and binned points with 90% Jeffreys intervals) needs {MIN_RELIABILITY} resolved "
+        f"forecasts, a PIT histogram {MIN_PIT}, relative skill {MIN_SHARED} shared questions; "
+        "below that a sentence replaces the chart.",
+        "Pairwise comparisons: sign-flip permutation tests of the difference in the headline "
+        "score on shared questions, Holm-adjusted, with a bootstrap interval of the difference.",
+        f"A caution marks every figure resting on fewer than {MIN_QUESTIONS} resolved questions.",
+        "Forecasts dated at or after their question's end (its close, or when its outcome became "
+        "known) are left out of every score: they could have used the outcome.",
+    ]
