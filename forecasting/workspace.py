@@ -486,20 +486,22 @@ class Workspace:
         record_id: str | None = None,
         external_id: str | None = None,
         source: str | None = None,
+        historical: bool = False,
     ) -> Record:
         """Write an already-checked forecast value: the one write path for every writer.
 
         :meth:`predict` (people), the model, team and document commands and the importers
         all end here, with the kinds of forecaster each may write.  The time window is
         checked first; the resolution state and the cited evidence are checked inside the
-        write transaction.
+        write transaction.  ``historical`` (importers) accepts a forecast dated outside the
+        question's window, as old datasets record them; reports leave those out of scores.
         """
         check_forecaster(forecaster, allowed_kinds=allowed_kinds)
         if rationale is not None and len(rationale) > MAX_TEXT:
             raise InvalidForecastError(
                 f"rationale: {len(rationale):,} characters; at most {MAX_TEXT:,} are allowed"
             )
-        when = self._forecast_time(q, as_of)
+        when = self._forecast_time(q, as_of, historical=historical)
         t = _as_dt(as_of, "as_of")
         ev = [str(e) for e in evidence]
         payload = {
@@ -541,7 +543,9 @@ class Workspace:
                 record_id=record_id,
             )
 
-    def _forecast_time(self, q: Question, as_of: datetime | str | None) -> datetime:
+    def _forecast_time(
+        self, q: Question, as_of: datetime | str | None, *, historical: bool = False
+    ) -> datetime:
         now = self.clock()
         t = _as_dt(as_of, "as_of")
         if t is not None and t > now + timedelta(minutes=5):
@@ -549,6 +553,8 @@ class Workspace:
                 f"as_of: {t.isoformat()} is in the future (now {now.isoformat()})"
             )
         when = t or now
+        if historical:
+            return when
         if when < q.open_at:
             raise InvalidForecastError(
                 f"time: {when.isoformat()} is before the question opens at {q.open_at.isoformat()}"

@@ -237,16 +237,16 @@ def time_window(
 ) -> tuple[datetime, datetime, datetime]:
     """``(open_at, close_at, resolve_by)`` of an imported question.
 
-    open_at is the earlier of the question's start and its first forecast, close_at the later
-    of its close and its last forecast (so that every recorded forecast lies in the window the
-    Workspace enforces); close_at is at least one second after open_at; resolve_by is the later
+    open_at is the earlier of the question's start and its first forecast; close_at is the
+    source's own close (the later of the first forecast and the last forecast when the source
+    gives none), at least one second after open_at.  Forecasts recorded after the close are
+    imported as history, and reports leave them out of every score; resolve_by is the later
     of close_at and the resolution time."""
     cands_open = [t for t in (start, *times) if t is not None]
-    cands_close = [t for t in (close, *times) if t is not None]
-    if not cands_open and not cands_close:
+    if not cands_open and close is None:
         raise ValueError("no date at all")
-    open_at = min(cands_open) if cands_open else min(cands_close) - MIN_WINDOW
-    close_at = max(cands_close) if cands_close else open_at + MIN_WINDOW
+    open_at = min(cands_open) if cands_open else close - MIN_WINDOW  # type: ignore[operator]
+    close_at = close if close is not None else max(times) if times else open_at + MIN_WINDOW
     if close_at <= open_at:
         close_at = open_at + MIN_WINDOW
     resolve_by = max(close_at, resolved_at) if resolved_at is not None else close_at
@@ -415,6 +415,7 @@ def write_plan(
                         record_id=f.record_id,
                         external_id=f.external_id,
                         source=f.source,
+                        historical=True,
                     )
                 else:  # the slow reference: parse the stored value again, as predict does
                     ws.write_forecast(
@@ -427,6 +428,7 @@ def write_plan(
                         record_id=f.record_id,
                         external_id=f.external_id,
                         source=f.source,
+                        historical=True,
                     )
             except ForecastingError as exc:
                 rows.bad(f.file, f.line, "forecast", str(exc))

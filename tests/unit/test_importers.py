@@ -502,3 +502,32 @@ def test_cli_import_and_malformed_row(forecast, ws: Workspace, tmp_path: Path) -
 def test_cli_help_has_examples(forecast) -> None:  # type: ignore[no-untyped-def]
     res = forecast("import", "--help")
     assert res.exit_code == 0 and "Examples:" in res.stdout and "--skip-bad" in res.stdout
+
+
+def test_imported_questions_keep_their_own_close_and_reports_filter_on_it(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """Issue 16.6: the importer moved close_at out to the last forecast, so the report kept
+    forecasts made after the real close and dropped each question's last forecast."""
+    from forecasting.reports import build_report
+
+    q = (
+        "question_id,q_title,q_status,open_time,close_time,resolve_time,outcome,time_open,n_opts,options\n"
+        "7,Will W?,resolved,2008-06-01 00:00:00+00:00,2008-06-10 00:00:00+00:00,2008-06-20 00:00:00+00:00,1.0,x,2,o\n"
+    )
+    f = (
+        "question_id,user_id,team_id,probability,answer_option,timestamp,outcome\n"
+        "7,Ann,0.0,0.6,1,2008-06-02 00:00:00+00:00,1.0\n"
+        "7,Ann,0.0,0.7,1,2008-06-09 00:00:00+00:00,1.0\n"  # the last one before the close
+        "7,Bob,0.0,0.99,1,2008-06-15 00:00:00+00:00,1.0\n"  # after the close: history only
+    )
+    paths = _write(tmp_path / "pb", {"questions.csv": q, "public.csv": f})
+    s = import_predictionbook(ws, paths)
+    assert s.forecasts_imported == 3
+    assert ws.question("pb-7").close_at.isoformat() == "2008-06-10T00:00:00+00:00"
+    data = build_report(ws, out=tmp_path / "r", charts=False).data
+    by = {r["forecaster"]: r for r in data["forecasters"]}
+    assert set(by) == {"pb:ann"} or set(by) == {"pb:Ann"}
+    (ann,) = by.values()
+    assert ann["n_forecasts"] == 2  # both of Ann's, including her last before the close
+    assert data["header"]["n_excluded_late"] == 1  # Bob's, made after the close
