@@ -152,6 +152,12 @@ class ConditionalOn(_Strict):
     question: str
     outcome: str = Field(min_length=1)
 
+    @field_validator("outcome", mode="before")
+    @classmethod
+    def _yes_no(cls, v: Any) -> Any:
+        # YAML reads a bare yes / no as a boolean
+        return ("yes" if v else "no") if isinstance(v, bool) else v
+
 
 class Question(_Strict):
     """One forecast question.  See ``docs/design.md`` for the YAML form."""

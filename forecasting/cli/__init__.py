@@ -52,6 +52,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Bayesian question models: fit, inspect and record their forecasts.",
     ),
     "update": ("model_cmd:update", "Refit every open question whose evidence or clock has moved."),
+    "decide": (
+        "decide_cmd:decide",
+        "Compute DECISION (an id or a decision file): expected utilities, EVPI, EVPPI.",
+    ),
+    "voi": (
+        "decide_cmd:voi",
+        "Rank open questions by their EVPPI summed over all decisions: forecast these first.",
+    ),
+    "decisions": ("decide_cmd:decisions", "Decision files: validate and list them."),
+    "coherence": (
+        "coherence_cmd:coherence",
+        "List each forecaster's incoherent forecasts, with the smallest coherent adjustment.",
+    ),
     "aggregate": (
         "aggregate_cmd:aggregate",
         "Pool the analysts' standing forecasts into team forecasts.",

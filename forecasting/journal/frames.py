@@ -70,6 +70,7 @@ def questions_frame(journal: Journal) -> pd.DataFrame:
     rows = []
     for qid, q in latest.items():
         br = q.get("base_rate") or {}
+        cond = q.get("conditional_on") or {}
         rows.append(
             {
                 "question_id": qid,
@@ -84,6 +85,8 @@ def questions_frame(journal: Journal) -> pd.DataFrame:
                 "ordered": bool(q.get("ordered", False)),
                 "base_rate": br.get("value", np.nan),
                 "external_id": q.get("external_id"),
+                "condition_question": cond.get("question"),
+                "condition_outcome": _condition_value(cond, latest.get(cond.get("question", ""))),
                 "question": q,
             }
         )
@@ -102,6 +105,8 @@ def questions_frame(journal: Journal) -> pd.DataFrame:
             "ordered",
             "base_rate",
             "external_id",
+            "condition_question",
+            "condition_outcome",
             "question",
         ],
     )
@@ -109,6 +114,47 @@ def questions_frame(journal: Journal) -> pd.DataFrame:
         df[c] = _ts(list(df[c]))
     df["base_rate"] = df["base_rate"].astype(float)
     return df
+
+
+def _condition_value(cond: dict[str, Any], target: dict[str, Any] | None) -> float:
+    """The stored outcome of the condition's question that makes a conditional question count
+    (1/0 for yes/no, the option index), NaN if there is no condition or it cannot be read."""
+    if not cond or target is None:
+        return np.nan
+    outcome = str(cond.get("outcome", "")).strip()
+    if target.get("type") == "binary":
+        return 1.0 if outcome.lower() == "yes" else 0.0 if outcome.lower() == "no" else np.nan
+    options = list(target.get("options") or [])
+    return float(options.index(outcome)) if outcome in options else np.nan
+
+
+def apply_conditions(qf: pd.DataFrame, rf: pd.DataFrame) -> pd.DataFrame:
+    """Effective resolutions with conditional questions (A | B = b) taken into account
+    (Metaculus's semantics): A is annulled when B resolves otherwise or is annulled, counts
+    with its own resolution when B resolved as conditioned, and is pending until B resolves."""
+    cond = qf.loc[
+        qf["condition_question"].notna(), ["question_id", "condition_question", "condition_outcome"]
+    ]
+    if cond.empty:
+        return rf
+    by_q = rf.set_index("question_id")
+    rows = {r.question_id: r._asdict() for r in rf.itertuples(index=False)}
+    for a, b, want in cond.itertuples(index=False):
+        if b not in by_q.index:  # the condition is unresolved: A is pending
+            rows.pop(a, None)
+            continue
+        rb = by_q.loc[b]
+        if bool(rb["annulled"]) or rb["outcome"] != want:
+            rows[a] = {
+                "question_id": a,
+                "resolution_id": rb["resolution_id"],
+                "annulled": True,
+                "outcome": np.nan,
+                "resolved_at": rb["resolved_at"],
+                "source": f"condition not met: {b} resolved otherwise",
+                "resolver": rb["resolver"],
+            }
+    return pd.DataFrame(list(rows.values()), columns=rf.columns).astype(rf.dtypes.to_dict())
 
 
 def _retracted(journal: Journal) -> dict[str, str]:
@@ -225,10 +271,11 @@ def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.
     df["backfilled"] = (df["recorded_at"] - df["as_of"]) > BACKFILL_AFTER
     if not include_retracted:
         df = df[~df["retracted"]]
-    qf = questions_frame(journal).drop(columns=["question", "external_id"])
-    rf = resolutions_frame(journal, retracted=retracted).drop(
+    qf_all = questions_frame(journal)
+    rf = apply_conditions(qf_all, resolutions_frame(journal, retracted=retracted)).drop(
         columns=["resolution_id", "source", "resolver"]
     )
+    qf = qf_all.drop(columns=["question", "external_id", "condition_question", "condition_outcome"])
     df = df.merge(qf, on="question_id", how="left").merge(rf, on="question_id", how="left")
     df["annulled"] = df["annulled"].astype("boolean").fillna(False).astype(bool)
     df["resolved"] = df["outcome"].notna() & ~df["annulled"]

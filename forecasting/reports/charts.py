@@ -119,16 +119,16 @@ def draw_charts(
         opts = list(d.get("expected_utility", {}))
         if not opts:
             continue
-        iv = d.get("intervals", {})
+        iv = d.get("interval", {})
         ax1 = plots.plot_expected_utility(
             opts,
             [d["expected_utility"][o] for o in opts],
             [iv.get(o, [None, None])[0] for o in opts],
             [iv.get(o, [None, None])[1] for o in opts],
             best=d.get("best"),
-            title=f"{d.get('title', d.get('id'))}: expected utility of each option",
+            title=f"{d.get('title') or d.get('decision')}: expected utility of each option",
         )
-        out = [keep(f"decision-{d.get('id')}-eu", ax1)]
+        out = [keep(f"decision-{d.get('decision')}-eu", ax1)]
         ev = d.get("evppi") or {}
         if ev:
             names = list(ev)
@@ -136,8 +136,8 @@ def draw_charts(
                 names,
                 [ev[k] for k in names],
                 evpi=d.get("evpi"),
-                title=f"{d.get('title', d.get('id'))}: value of information by question",
+                title=f"{d.get('title') or d.get('decision')}: value of information by question",
             )
-            out.append(keep(f"decision-{d.get('id')}-evppi", ax2))
-        charts.decisions[str(d.get("id"))] = out
+            out.append(keep(f"decision-{d.get('decision')}-evppi", ax2))
+        charts.decisions[str(d.get("decision"))] = out
     return charts

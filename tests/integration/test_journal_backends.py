@@ -43,7 +43,7 @@ def test_id_lengths_are_the_same_on_every_backend(journal_url: str) -> None:
 
 
 def test_a_missing_journal_is_refused_not_created(journal_url: str) -> None:
-    with pytest.raises(JournalError, match="(does not exist|holds no journal)"):
+    with pytest.raises(JournalError, match=r"(does not exist|holds no journal)"):
         Journal(journal_url, create=False)
     Journal(journal_url).close()  # create it
     Journal(journal_url, create=False).close()  # now it opens

@@ -48,7 +48,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_strength_table_ratios() -> None:
-    assert STRENGTHS == {
+    assert {
         "makes yes much more likely": 10.0,
         "makes yes more likely": 3.0,
         "makes yes slightly more likely": 1.5,
@@ -56,9 +56,9 @@ def test_strength_table_ratios() -> None:
         "makes yes slightly less likely": pytest.approx(1 / 1.5),
         "makes yes less likely": pytest.approx(1 / 3),
         "makes yes much less likely": pytest.approx(0.1),
-    }
+    } == STRENGTHS
     for word, ratio in STRENGTHS.items():
-        strength, ev = parse_link_evidence({"strength": word})
+        _strength, ev = parse_link_evidence({"strength": word})
         if ratio == 1.0:
             assert ev == {"kind": "note", "data": {"strength": "no bearing"}}
         else:
