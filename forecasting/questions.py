@@ -58,6 +58,14 @@ def parse_datetime(value: Any, *, field: str = "date") -> datetime:
     A bare date means midnight UTC.  A datetime without a timezone is refused, because the
     same wall-clock time means different instants in Seoul and in Kyiv.
     """
+    if isinstance(value, str) and len(value) > 10:
+        try:  # the common case, fast: a full ISO 8601 datetime with its offset
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is not None and MIN_YEAR < dt.year < MAX_YEAR:
+                return dt.astimezone(UTC)
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):

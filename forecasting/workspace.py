@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 from .errors import (
     ConfigError,
+    ForecastingError,
     InvalidEvidenceError,
     InvalidForecastError,
     QuestionError,
@@ -48,7 +49,7 @@ from .journal.store import safe_url
 from .questions import Problem, Question, Registry, load_registry, parse_datetime
 from .values import parse_forecast_value, parse_outcome
 
-__all__ = ["BACKFILL_AFTER", "EVIDENCE_KINDS", "Workspace", "find_workspace"]
+__all__ = ["BACKFILL_AFTER", "EVIDENCE_KINDS", "ForecastItem", "Workspace", "find_workspace"]
 
 CONFIG_NAME = "forecast.toml"
 #: a forecast whose as_of is more than this before recorded_at is flagged as back-filled
@@ -136,6 +137,20 @@ def url_for_config(url: str) -> str:
         return url
     rendered = u.set(password="PASSWORD-PLACEHOLDER").render_as_string(hide_password=False)
     return rendered.replace("PASSWORD-PLACEHOLDER", "${FORECAST_DB_PASSWORD}")
+
+
+@dataclass(frozen=True)
+class ForecastItem:
+    """One forecast for :meth:`Workspace.write_forecasts` (a value already in stored form)."""
+
+    question: Question
+    value: dict[str, Any]
+    forecaster: str
+    as_of: datetime | None = None
+    rationale: str | None = None
+    record_id: str | None = None
+    external_id: str | None = None
+    source: str | None = None
 
 
 @dataclass
@@ -542,6 +557,59 @@ class Workspace:
                 as_of=t,
                 record_id=record_id,
             )
+
+    def write_forecasts(
+        self,
+        items: Iterable[ForecastItem],
+        *,
+        allowed_kinds: Iterable[str] = ("analyst",),
+        historical: bool = False,
+        on_error: Callable[[ForecastItem, ForecastingError], None] | None = None,
+    ) -> list[tuple[int, str]]:
+        """Many already-checked forecast values in one transaction, with the checks of
+        :meth:`write_forecast` (window, forecaster kind, no forecast after a resolution),
+        each made once per question or name; for imports of thousands of rows.
+
+        A refused item raises, or with ``on_error`` is passed to it and skipped.  Returns
+        ``(seq, record_id)`` of each forecast written.
+        """
+        kinds = tuple(allowed_kinds)
+        names: dict[str, str] = {}
+        entries: list[
+            tuple[dict[str, Any], str | None, str | None, datetime | None, str | None]
+        ] = []
+        with self.journal.atomic():
+            state = self._sync()
+            snap: dict[str, str] = {}
+            for it in items:
+                q = it.question
+                try:
+                    if it.forecaster not in names:
+                        names[it.forecaster] = check_forecaster(it.forecaster, allowed_kinds=kinds)
+                    self._forecast_time(q, it.as_of, historical=historical)
+                    if q.id not in snap:
+                        res = state.resolution(q.id)
+                        if res is not None:
+                            raise InvalidForecastError(
+                                f"question: {q.id} is already resolved ({res.record_id}); "
+                                "forecasts written after the resolution are refused"
+                            )
+                        snap[q.id] = self.ensure_snapshot(q)
+                except ForecastingError as exc:
+                    if on_error is None:
+                        raise
+                    on_error(it, exc)
+                    continue
+                payload = {
+                    "value": it.value,
+                    "question_hash": snap[q.id],
+                    "rationale": it.rationale,
+                    "evidence_ids": [],
+                    "external_id": it.external_id,
+                    "source": it.source,
+                }
+                entries.append((payload, q.id, names[it.forecaster], it.as_of, it.record_id))
+            return self.journal.append_many("forecast", entries)
 
     def _forecast_time(
         self, q: Question, as_of: datetime | str | None, *, historical: bool = False

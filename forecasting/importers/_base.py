@@ -397,43 +397,38 @@ def write_plan(
             bar.advance(task)
         # forecasts before resolutions: a forecast is refused once its question is resolved,
         # by the same check (inside this transaction) as `forecast predict`
+        from ..workspace import ForecastItem
+
+        todo = []
         for f in forecasts:
-            bar.advance(task)
             if f.record_id in existing:
                 summary.already_present += 1
                 continue
             q = plan.questions[f.question_id]
-            try:
-                if fast:
-                    ws.write_forecast(
-                        q,
-                        f.value,
-                        forecaster=f.forecaster,
-                        allowed_kinds=("analyst", "crowd"),
-                        rationale=f.rationale,
-                        as_of=f.as_of,
-                        record_id=f.record_id,
-                        external_id=f.external_id,
-                        source=f.source,
-                        historical=True,
-                    )
-                else:  # the slow reference: parse the stored value again, as predict does
-                    ws.write_forecast(
-                        q,
-                        parse_forecast_value(q, f.value, strict=False),
-                        forecaster=f.forecaster,
-                        allowed_kinds=("analyst", "crowd"),
-                        rationale=f.rationale,
-                        as_of=f.as_of,
-                        record_id=f.record_id,
-                        external_id=f.external_id,
-                        source=f.source,
-                        historical=True,
-                    )
-            except ForecastingError as exc:
-                rows.bad(f.file, f.line, "forecast", str(exc))
-                continue
-            summary.forecasts_imported += 1
+            value = f.value if fast else parse_forecast_value(q, f.value, strict=False)
+            todo.append(
+                ForecastItem(
+                    q,
+                    value,
+                    f.forecaster,
+                    f.as_of,
+                    f.rationale,
+                    f.record_id,
+                    f.external_id,
+                    f.source,
+                )
+            )
+        where = {f.record_id: f for f in forecasts}
+
+        def refused(it: ForecastItem, exc: ForecastingError) -> None:
+            f = where[it.record_id or ""]
+            rows.bad(f.file, f.line, "forecast", str(exc))
+
+        written_f = ws.write_forecasts(
+            todo, allowed_kinds=("analyst", "crowd"), historical=True, on_error=refused
+        )
+        summary.forecasts_imported += len(written_f)
+        bar.advance(task, len(forecasts))
         written: dict[str, Record] = {}
         for r in plan.resolutions:
             bar.advance(task)
