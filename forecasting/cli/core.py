@@ -258,9 +258,14 @@ def verify(ctx: click.Context, expect_head: str | None, full: bool) -> None:
     res = open_workspace(ctx).verify(expect_head=expect_head, full=full)
     if not res.ok:
         raise ChainError(f"journal: {res.problem}")
-    scope = "all" if res.from_seq <= 1 else f"{res.n_records} new (from record {res.from_seq})"
+    if res.from_seq <= 1:
+        scope = "all re-hashed"
+    elif res.n_records:
+        scope = f"{res.n_records} new since the last check re-hashed"
+    else:
+        scope = "no new records since the last check"
     click.echo(
-        f"ok: {res.head_seq} records, chain intact ({scope} re-hashed); "
+        f"ok: {res.head_seq} records, chain intact ({scope}); "
         f"head {res.head_seq}:{res.head_hash}"
     )
 

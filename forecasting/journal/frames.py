@@ -56,10 +56,23 @@ FORECAST_COLUMNS = [
 ]
 
 
-def _ts(values: list[Any]) -> pd.Series:
-    # pandas >= 3 infers the unit (s, us) from the text; design.md promises datetime64[ns, UTC]
-    ts = pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601")
-    return ts.dt.as_unit("ns")
+def _ts(values: Any) -> pd.Series:
+    """Timestamps as datetime64[ns, UTC] (design.md); a date outside that range becomes NaT
+    (readers name and leave out what they cannot read)."""
+    return _ts_coerce(values)
+
+
+def _ts_coerce(values: Any) -> pd.Series:
+    s = pd.Series(list(values), dtype=object)
+    ts = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
+    if ts.isna().any() and s.notna().any():  # beyond datetime64[ns]: coerce one by one
+        ok = ts.notna() | s.isna()
+        ts = ts.where(ok, pd.NaT)
+    try:
+        return ts.dt.as_unit("ns")
+    except (OverflowError, ValueError):
+        limit = pd.Timestamp.max.tz_localize("UTC")
+        return ts.where(ts <= limit, pd.NaT).dt.as_unit("ns")
 
 
 def questions_frame(journal: Journal) -> pd.DataFrame:
@@ -240,34 +253,97 @@ def evidence_frame(journal: Journal) -> pd.DataFrame:
     return df
 
 
+#: the forecast columns read from each record, by dialect: JSON fields are extracted in SQL
+_FORECAST_SQL = {
+    "sqlite": (
+        "SELECT seq, record_id, question_id, forecaster, recorded_at, COALESCE(as_of, recorded_at), "
+        "json_extract(payload, '$.value.p'), json_extract(payload, '$.value.word'), "
+        "CASE WHEN json_type(payload, '$.value.p') IS NULL THEN json_extract(payload, '$.value') END, "
+        "json_extract(payload, '$.rationale'), json_extract(payload, '$.evidence_ids'), "
+        "json_extract(payload, '$.source') FROM records WHERE kind = 'forecast' ORDER BY seq"
+    ),
+    "postgresql": (
+        "SELECT seq, record_id, question_id, forecaster, recorded_at, COALESCE(as_of, recorded_at), "
+        "(j #>> '{value,p}')::float8, j #>> '{value,word}', "
+        "CASE WHEN j #> '{value,p}' IS NULL THEN j ->> 'value' END, "
+        "j ->> 'rationale', j ->> 'evidence_ids', j ->> 'source' "
+        "FROM (SELECT *, payload::jsonb AS j FROM records WHERE kind = 'forecast') AS r ORDER BY seq"
+    ),
+}
+_FORECAST_FALLBACK = (
+    "SELECT seq, record_id, question_id, forecaster, recorded_at, COALESCE(as_of, recorded_at), "
+    "payload FROM records WHERE kind = 'forecast' ORDER BY seq"
+)
+
+
+def _forecast_rows(journal: Journal) -> list[tuple[Any, ...]]:
+    """``(seq, id, question, forecaster, recorded_at, as_of, p, word, value_json, rationale,
+    evidence_json, source)`` per forecast record; JSON is picked apart in SQL where the
+    database can, else here."""
+    rows = journal.raw_rows(_FORECAST_SQL, _FORECAST_FALLBACK)
+    if rows and len(rows[0]) == 7:  # the portable fallback: decode the payloads here
+        out = []
+        for seq, rid, qid, who, rec, as_of, payload in rows:
+            d = json.loads(payload)
+            v = d.get("value") or {}
+            out.append(
+                (seq, rid, qid, who, rec, as_of, v.get("p"), v.get("word"),
+                 None if "p" in v else json.dumps(v), d.get("rationale"),
+                 json.dumps(d.get("evidence_ids") or []), d.get("source"))
+            )  # fmt: skip
+        return out
+    return rows
+
+
 def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.DataFrame:
-    """One row per forecast, with the question and its effective resolution joined on."""
+    """One row per forecast, with the question and its effective resolution joined on.
+
+    A record that cannot be read (a date outside the supported range, a malformed value) is
+    left out and named in ``frame.attrs["problems"]``, so one bad record never stops a report.
+    """
     retracted = _retracted(journal)
-    recs = journal.records(kinds=("forecast",))
-    payloads = [json.loads(r.payload) for r in recs]
-    values = [p["value"] for p in payloads]
+    rows = _forecast_rows(journal)
+    problems: list[str] = []
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 12
+    seq, rid, qid, who, rec_at, as_of, p, word, value_json, rationale, ev_json, source = cols
+    p_arr = np.array([np.nan if x is None else x for x in p], dtype=float)
+    values, probs = [], []
+    for i, (pv, w, vj) in enumerate(zip(p_arr, word, value_json, strict=True)):
+        if vj is None:
+            values.append({"p": float(pv), "word": w} if w is not None else {"p": float(pv)})
+            probs.append(None)
+            continue
+        try:
+            v = json.loads(vj)
+        except ValueError:
+            problems.append(f"record {seq[i]} ({rid[i]}): its value cannot be read; left out")
+            v = None
+        values.append(v)
+        probs.append(tuple(v["probs"]) if isinstance(v, dict) and "probs" in v else None)
     df = pd.DataFrame(
         {
-            "seq": np.array([r.seq for r in recs], dtype=np.int64),
-            "forecast_id": pd.Series([r.record_id for r in recs], dtype=object),
-            "question_id": pd.Series([r.question_id for r in recs], dtype=object),
-            "forecaster": pd.Series([r.forecaster for r in recs], dtype=object),
-            "recorded_at": _ts([r.recorded_at for r in recs]),
-            "as_of": _ts([r.as_of or r.recorded_at for r in recs]),
-            "p": np.array([v.get("p", np.nan) for v in values], dtype=float),
-            "probs": pd.Series(
-                [tuple(v["probs"]) if "probs" in v else None for v in values], dtype=object
-            ),
+            "seq": np.asarray(seq, dtype=np.int64),
+            "forecast_id": pd.Series(rid, dtype=object),
+            "question_id": pd.Series(qid, dtype=object),
+            "forecaster": pd.Series(who, dtype=object),
+            "recorded_at": _ts_coerce(rec_at),
+            "as_of": _ts_coerce(as_of),
+            "p": p_arr,
+            "probs": pd.Series(probs, dtype=object),
             "value": pd.Series(values, dtype=object),
-            "word": pd.Series([v.get("word") for v in values], dtype=object),
-            "rationale": pd.Series([p.get("rationale") for p in payloads], dtype=object),
+            "word": pd.Series(word, dtype=object),
+            "rationale": pd.Series(rationale, dtype=object),
             "evidence_ids": pd.Series(
-                [tuple(p.get("evidence_ids") or ()) for p in payloads], dtype=object
+                [() if e in (None, "[]") else tuple(json.loads(e)) for e in ev_json], dtype=object
             ),
-            "source": pd.Series([p.get("source") for p in payloads], dtype=object),
-            "retracted": np.array([r.record_id in retracted for r in recs], dtype=bool),
+            "source": pd.Series(source, dtype=object),
+            "retracted": np.array([r in retracted for r in rid], dtype=bool),
         }
     )
+    bad = df["value"].isna() | df["as_of"].isna() | df["recorded_at"].isna()
+    for r in df.loc[bad & df["value"].notna()].itertuples():
+        problems.append(f"record {r.seq} ({r.forecast_id}): a date cannot be read; left out")
+    df = df[~bad]
     df["backfilled"] = (df["recorded_at"] - df["as_of"]) > BACKFILL_AFTER
     if not include_retracted:
         df = df[~df["retracted"]]
@@ -276,7 +352,15 @@ def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.
         columns=["resolution_id", "source", "resolver"]
     )
     qf = qf_all.drop(columns=["question", "external_id", "condition_question", "condition_outcome"])
+    broken = qf[qf[["open_at", "close_at", "resolve_by"]].isna().any(axis=1)]
+    for q in broken["question_id"]:
+        problems.append(
+            f"question {q}: a date of its latest version cannot be read; its forecasts are left out"
+        )
+    df = df[~df["question_id"].isin(set(broken["question_id"]))]
     df = df.merge(qf, on="question_id", how="left").merge(rf, on="question_id", how="left")
     df["annulled"] = df["annulled"].astype("boolean").fillna(False).astype(bool)
     df["resolved"] = df["outcome"].notna() & ~df["annulled"]
-    return df[[*FORECAST_COLUMNS, "source"]].reset_index(drop=True)
+    out = df[[*FORECAST_COLUMNS, "source"]].reset_index(drop=True)
+    out.attrs["problems"] = problems
+    return out

@@ -579,6 +579,17 @@ class Journal:
         with self._reader() as conn:
             return [Record(*row) for row in conn.execute(q)]
 
+    def raw_rows(self, sql_by_dialect: dict[str, str], fallback: str) -> list[tuple[Any, ...]]:
+        """Rows of a read-only SELECT written for this database's dialect (``sqlite``,
+        ``postgresql``), or ``fallback``: for readers that extract JSON fields in SQL."""
+        sql = sql_by_dialect.get(self.engine.dialect.name, fallback)
+        with self._reader() as conn:
+            return conn.exec_driver_sql(sql).fetchall()
+
+    @property
+    def dialect(self) -> str:
+        return str(self.engine.dialect.name)
+
     def get(self, record_id: str) -> Record | None:
         r = schema.records
         with self._reader() as conn:
