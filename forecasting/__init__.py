@@ -12,6 +12,8 @@ import importlib as _importlib
 import typing as _typing
 
 from .errors import (
+    AccessDeniedError,
+    AuthError,
     ChainError,
     ConfigError,
     ForecastingError,
@@ -21,6 +23,7 @@ from .errors import (
     JournalError,
     ModelError,
     QuestionError,
+    RateLimitedError,
     ReportError,
     ResolutionError,
     UnknownQuestionError,
@@ -45,6 +48,8 @@ _LAZY = {
 }
 
 __all__ = [
+    "AccessDeniedError",
+    "AuthError",
     "ChainError",
     "Collection",
     "ConfigError",
@@ -57,6 +62,7 @@ __all__ = [
     "ModelError",
     "Question",
     "QuestionError",
+    "RateLimitedError",
     "Record",
     "Registry",
     "ReportError",

@@ -13,7 +13,10 @@
     ├── ConfigError                forecast.toml or a command-line option is wrong
     ├── ImportFormatError          (also ValueError) a row of an imported file is malformed
     ├── ModelError                 a model cannot be built, fitted or loaded
-    └── ReportError                a report cannot be built
+    ├── ReportError                a report cannot be built
+    └── AuthError                  a sign-in, token or session is refused (team server)
+        ├── RateLimitedError       too many failed sign-ins for a user or an address
+        └── AccessDeniedError      the user's role does not allow the action
 
 Messages name the field, the bad value and what is allowed.  The CLI maps every
 ``ForecastingError`` to one line on stderr and exit code 2 (``ChainError`` exits 1).
@@ -22,6 +25,8 @@ Messages name the field, the bad value and what is allowed.  The CLI maps every
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
+    "AuthError",
     "ChainError",
     "ConfigError",
     "ForecastingError",
@@ -31,6 +36,7 @@ __all__ = [
     "JournalError",
     "ModelError",
     "QuestionError",
+    "RateLimitedError",
     "ReportError",
     "ResolutionError",
     "UnknownQuestionError",
@@ -90,3 +96,15 @@ class ModelError(ForecastingError):
 
 class ReportError(ForecastingError):
     """A report cannot be built."""
+
+
+class AuthError(ForecastingError):
+    """A sign-in, token or session is refused."""
+
+
+class RateLimitedError(AuthError):
+    """Too many failed sign-ins for a user or from an address."""
+
+
+class AccessDeniedError(AuthError):
+    """The user's role does not allow the action."""

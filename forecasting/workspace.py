@@ -77,6 +77,7 @@ _CONFIG_TYPES = {
     ("journal", "url"): str,
     ("server", "stale_after_days"): (int, float),
     ("server", "session_hours"): (int, float),
+    ("server", "team_method"): str,
 }
 
 

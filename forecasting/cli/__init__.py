@@ -81,6 +81,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "doc_cmd:doc_forecast",
         "Record the forecast implied by the source document's wording.",
     ),
+    "serve": (
+        "serve_cmd:serve",
+        "Serve the workspace to a team: web pages for signed-in analysts and a JSON API.",
+    ),
+    "users": (
+        "users_cmd:users",
+        "Accounts of the team server: add users, set roles, make API tokens.",
+    ),
     "demo": (
         "demo_cmd:demo",
         "Run the Kursk question set on what really happened, and report.",
