@@ -87,75 +87,62 @@ def read_resolutions(
     out = []
     seen: set[str] = set()
     for i, raw in enumerate(data["resolutions"]):
-        line = _line_of(node, ("resolutions", i))
-
-        def bad(fld: str, msg: str, i: int = i) -> None:
-            problems.append(Problem(shown, _line_of(node, ("resolutions", i, fld)), fld, msg))
-
-        if not isinstance(raw, dict) or not raw.get("question"):
-            problems.append(Problem(shown, line, "question", "each entry names a question"))
-            continue
-        extra = sorted(set(raw) - _FIELDS)
-        if extra:
-            bad(extra[0], "unknown field")
-            continue
-        qid = str(raw["question"])
-        if qid in seen:
-            bad("question", f"{qid} is resolved twice in this file")
-            continue
-        seen.add(qid)
-        status = raw.get("status")
-        annul = bool(raw.get("annul", False))
-        outcome = raw.get("outcome")
-        if status is not None and status != INSUFFICIENT:
-            bad("status", f"{status!r} is not allowed; the only status is {INSUFFICIENT!r}")
-            continue
-        if sum(x for x in (status is not None, annul, outcome is not None)) != 1:
-            bad("outcome", "give exactly one of outcome, annul: true or status")
-            continue
         try:
-            known = parse_datetime(raw.get("known_at"), field="known_at")
-        except ForecastingError as exc:
-            bad("known_at", str(exc).split(": ", 1)[-1])
+            entry = _entry(raw, seen, shown, _line_of(node, ("resolutions", i)))
+        except _Bad as bad:
+            problems.append(
+                Problem(shown, _line_of(node, ("resolutions", i, bad.field)), bad.field, str(bad))
+            )
             continue
-        sources = []
-        for j, s in enumerate(raw.get("sources") or []):
-            if not isinstance(s, dict) or not str(s.get("url", "")).startswith(
-                ("http://", "https://")
-            ):
-                bad("sources", f"source {j + 1} needs an http(s) url")
-                break
-            pub = s.get("published")
-            sources.append(
-                Source(
-                    str(s["url"]),
-                    str(s.get("publisher") or ""),
-                    parse_datetime(pub, field="published") if pub else None,
-                )
-            )
-        else:
-            if status is None and not sources:
-                bad("sources", "a resolution cites at least one source URL")
-                continue
-            just = str(raw.get("justification") or "").strip()
-            if not just:
-                bad("justification", "one line saying how the criteria are met")
-                continue
-            out.append(
-                RealResolution(
-                    qid,
-                    outcome,
-                    annul,
-                    status,
-                    known,
-                    tuple(sources),
-                    just,
-                    bool(raw.get("judgement", False)),
-                    shown,
-                    line,
-                )
-            )
+        seen.add(entry.question_id)
+        out.append(entry)
     return out, problems
+
+
+class _Bad(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _sources(raw: Any) -> tuple[Source, ...]:
+    out = []
+    for j, s in enumerate(raw or []):
+        if not isinstance(s, dict) or not str(s.get("url", "")).startswith(("http://", "https://")):
+            raise _Bad("sources", f"source {j + 1} needs an http(s) url")
+        pub = s.get("published")
+        when = parse_datetime(pub, field="published") if pub else None
+        out.append(Source(str(s["url"]), str(s.get("publisher") or ""), when))
+    return tuple(out)
+
+
+def _entry(raw: Any, seen: set[str], shown: str, line: int) -> RealResolution:
+    """One entry of a resolutions file, checked; :class:`_Bad` names the faulty field."""
+    if not isinstance(raw, dict) or not raw.get("question"):
+        raise _Bad("question", "each entry names a question")
+    extra = sorted(set(raw) - _FIELDS)
+    if extra:
+        raise _Bad(extra[0], "unknown field")
+    qid = str(raw["question"])
+    if qid in seen:
+        raise _Bad("question", f"{qid} is resolved twice in this file")
+    status, annul, outcome = raw.get("status"), bool(raw.get("annul", False)), raw.get("outcome")
+    if status is not None and status != INSUFFICIENT:
+        raise _Bad("status", f"{status!r} is not allowed; the only status is {INSUFFICIENT!r}")
+    if sum((status is not None, annul, outcome is not None)) != 1:
+        raise _Bad("outcome", "give exactly one of outcome, annul: true or status")
+    try:
+        known = parse_datetime(raw.get("known_at"), field="known_at")
+    except ForecastingError as exc:
+        raise _Bad("known_at", str(exc).split(": ", 1)[-1]) from None
+    sources = _sources(raw.get("sources"))
+    if status is None and not sources:
+        raise _Bad("sources", "a resolution cites at least one source URL")
+    just = str(raw.get("justification") or "").strip()
+    if not just:
+        raise _Bad("justification", "one line saying how the criteria are met")
+    judgement = bool(raw.get("judgement", False))
+    return RealResolution(qid, outcome, annul, status, known, sources, just, judgement, shown, line)
 
 
 def check_resolutions(ws: Workspace, entries: Iterable[RealResolution]) -> list[Problem]:

@@ -91,7 +91,6 @@ def aggregate(
       forecast aggregate -m extremized --a 1.5 --max-age 30
     """
     from ..aggregation import team_forecasts
-    from ..values import format_value
 
     ws = open_workspace(ctx)
     res = team_forecasts(
@@ -109,32 +108,8 @@ def aggregate(
         click.echo(f"{m}: {msg}", err=True)
     for note in res.notes:
         click.echo(f"note: {note}", err=True)
-    qs = ws.questions()
-    now = ws.clock()
-    rows: list[dict[str, Any]] = []
-    for r in res.table.to_dict("records"):
-        q = qs.get(r["question_id"])
-        shown = format_value(r["value"], list(q.options) if q and q.options else None)
-        if r.get("p_low") == r.get("p_low") and r.get("p_low") is not None:
-            shown += f" [{r['p_low']:.2f}, {r['p_high']:.2f}]"
-        age = (
-            (now - r["oldest_input"].to_pydatetime()).days
-            if r["oldest_input"] == r["oldest_input"]
-            else None
-        )
-        rows.append(
-            {
-                "question": r["question_id"],
-                "method": r["method"],
-                "forecasters": r["n_forecasters"],
-                "forecast": shown,
-                "spread": r["spread"],
-                "oldest input (days)": age,
-                "status": r["status"],
-            }
-        )
     emit(
-        rows,
+        _rows(res.table, ws.questions(), ws.clock()),
         [
             "question",
             "method",
@@ -148,3 +123,29 @@ def aggregate(
         as_csv=as_csv,
         empty="nothing to pool",
     )
+
+
+def _rows(table: Any, qs: dict[str, Any], now: Any) -> list[dict[str, Any]]:
+    from ..values import format_value
+
+    rows = []
+    for r in table.to_dict("records"):
+        q = qs.get(r["question_id"])
+        shown = format_value(r["value"], list(q.options) if q and q.options else None)
+        if r.get("p_low") is not None and r.get("p_low") == r.get("p_low"):
+            shown += f" [{r['p_low']:.2f}, {r['p_high']:.2f}]"
+        oldest = r["oldest_input"]
+        rows.append(
+            {
+                "question": r["question_id"],
+                "method": r["method"],
+                "forecasters": r["n_forecasters"],
+                "forecast": shown,
+                "spread": r["spread"],
+                "oldest input (days)": (now - oldest.to_pydatetime()).days
+                if oldest == oldest
+                else None,
+                "status": r["status"],
+            }
+        )
+    return rows

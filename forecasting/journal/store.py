@@ -735,45 +735,51 @@ def _verify_rows(
             hash_at_want = h
         elif want_seq is None and want_hash is not None and h.startswith(want_hash):
             found_prefix = (seq, h)
-    if want_hash is None:
-        return VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq)
-    if want_seq is not None and want_seq > prev_seq:
-        return VerifyResult(
-            False,
-            n,
-            prev_seq,
-            prev_hash,
-            f"the journal ends at record {prev_seq}, but the head you noted is record {want_seq}: "
-            "records were removed (cut from the end, or removed anywhere and the rest rewritten)",
-            prev_seq + 1,
-            from_seq=from_seq,
+    return _check_expected_head(
+        VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq),
+        start_seq,
+        want_seq,
+        want_hash,
+        hash_at_want,
+        found_prefix,
+    )
+
+
+def _check_expected_head(
+    res: VerifyResult,
+    start_seq: int,
+    want_seq: int | None,
+    want_hash: str | None,
+    hash_at_want: str | None,
+    found_prefix: tuple[int, str] | None,
+) -> VerifyResult:
+    """The chain verified: does it still hold the head noted earlier (``--expect-head``)?"""
+    if want_hash is None or (want_seq is not None and want_seq <= start_seq):
+        return res  # nothing to check here (a head before the checkpoint is checked by the caller)
+    if want_seq is not None and want_seq > res.head_seq:
+        return replace(
+            res,
+            ok=False,
+            problem=f"the journal ends at record {res.head_seq}, but the head you noted is record "
+            f"{want_seq}: records were removed (cut from the end, or removed anywhere and the "
+            "rest rewritten)",
+            bad_seq=res.head_seq + 1,
         )
-    if want_seq is not None and want_seq <= start_seq:
-        return VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq)
     if want_seq is not None and not (hash_at_want or "").startswith(want_hash):
         # a head noted earlier must still be in the chain: if it is not, the journal was
         # rewritten (every hash recomputed) up to that record
-        return VerifyResult(
-            False,
-            n,
-            prev_seq,
-            prev_hash,
-            f"record {want_seq} does not have the head hash you noted ({want_hash[:16]}…): "
+        return replace(
+            res,
+            ok=False,
+            problem=f"record {want_seq} does not have the head hash you noted ({want_hash[:16]}…): "
             "the journal was rewritten up to that record",
-            want_seq,
-            from_seq=from_seq,
+            bad_seq=want_seq,
         )
     if want_seq is None and found_prefix is None:
-        return VerifyResult(
-            False,
-            n,
-            prev_seq,
-            prev_hash,
-            f"no record has the head hash you noted ({want_hash[:16]}…)",
-            None,
-            from_seq=from_seq,
+        return replace(
+            res, ok=False, problem=f"no record has the head hash you noted ({want_hash[:16]}…)"
         )
-    return VerifyResult(True, n, prev_seq, prev_hash, from_seq=from_seq)
+    return res
 
 
 def _break_message(seq: int, kind: str, rid: str, link_broken: bool, own_ok: bool) -> str:

@@ -97,6 +97,39 @@ def _extras(ws: Any, inputs: Any) -> dict[str, Any]:
     return out
 
 
+def _folders(*folders: Path | None) -> None:
+    for folder in folders:
+        if folder is None:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReportError(f"out: cannot create {str(folder)!r}: {exc.strerror}") from None
+
+
+def _checked(ws: Any, allow_broken_chain: bool) -> Any:
+    """The chain check (from the workspace's checkpoint); a broken chain stops the report
+    unless the caller allows it."""
+    check = ws.verify()
+    if not check.ok and not allow_broken_chain:
+        raise ChainError(
+            f"journal: {check.problem}; no report is built on a tampered journal "
+            "(see `forecast verify`; --allow-broken-chain builds it anyway, marked as such)"
+        )
+    return check
+
+
+def _selected(
+    frame: pd.DataFrame, filters: dict[str, Any], exclude_backfilled: bool
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    shown = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in filters.items() if v}
+    sub = filter_frame(frame, **filters)
+    if exclude_backfilled:
+        shown["exclude_backfilled"] = True
+        sub = sub[~sub["backfilled"]]
+    return sub, shown
+
+
 def build_report(
     ws: Any,
     *,
@@ -130,56 +163,26 @@ def build_report(
     """
     from rich.progress import Progress
 
-    from ..files import write_atomic
     from ..journal.frames import evidence_frame, forecasts_frame
-    from .assemble import assemble, public
-    from .charts import Charts, draw_charts
-    from .render import render_html, render_markdown
+    from .assemble import assemble
 
     out = Path(out)
     png = Path(png_dir) if png_dir is not None else None
-    for folder in (out, png):
-        if folder is None:
-            continue
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ReportError(f"out: cannot create {str(folder)!r}: {exc.strerror}") from None
+    _folders(out, png)
     with Progress(transient=True, disable=not progress) as bar:
         task = bar.add_task("checking the journal", total=None)
 
         def tick(s: str) -> None:
             bar.update(task, description=s)
 
-        check = ws.verify()
-        if not check.ok and not allow_broken_chain:
-            raise ChainError(
-                f"journal: {check.problem}; no report is built on a tampered journal "
-                "(see `forecast verify`; --allow-broken-chain builds it anyway, marked as such)"
-            )
+        check = _checked(ws, allow_broken_chain)
         tick("reading the journal")
         frame = forecasts_frame(ws.journal)
         ev = evidence_frame(ws.journal)
-        filters = {
-            k: (v if not isinstance(v, datetime) else v.isoformat())
-            for k, v in {
-                "analyst": analyst,
-                "tag": tag,
-                "collection": collection,
-                "since": since,
-            }.items()
-            if v
-        }
-        sub = filter_frame(frame, analyst=analyst, tag=tag, collection=collection, since=since)
-        if exclude_backfilled:
-            filters["exclude_backfilled"] = True
-            sub = sub[~sub["backfilled"]]
+        filters = {"analyst": analyst, "tag": tag, "collection": collection, "since": since}
+        sub, shown = _selected(frame, filters, exclude_backfilled)
         if simulated is None:
-            simulated = (
-                bool(sub["forecaster"].astype(str).str.startswith("sim-").any())
-                if len(sub)
-                else False
-            )
+            simulated = bool(sub["forecaster"].astype(str).str.startswith("sim-").any())
         messages = list(frame.attrs.get("problems", []))
         if not check.ok:
             messages.insert(0, f"JOURNAL CHAIN BROKEN: {check.problem}.")
@@ -189,7 +192,7 @@ def build_report(
             title=title or f"Calibration report: {ws.root.name}",
             log_clip=log_clip,
             seed=seed,
-            filters=filters,
+            filters=shown,
             journal_head=(check.head_seq, check.head_hash) if check.ok else ws.journal.head(),
             chain_ok=check.ok,
             messages=messages,
@@ -201,28 +204,45 @@ def build_report(
             now=now,
             tick=tick,
         )
-        tick("charts")
-        drawn = (
-            Charts({})
-            if not charts
-            else draw_charts(
-                forecasters=frame["forecaster"].astype(str).unique(),
-                rows=report.forecasters,
-                reliability=report.reliability,
-                numeric=report.numeric,
-                trajectories=report.trajectories,
-                decisions=report.decisions,
-                png_dir=png,
-                seed=seed,
-                tick=tick,
-            )
+        return _write(report, frame, out, png, charts=charts, seed=seed, tick=tick)
+
+
+def _write(
+    report: Any,
+    frame: pd.DataFrame,
+    out: Path,
+    png: Path | None,
+    *,
+    charts: bool,
+    seed: int,
+    tick: Any,
+) -> ReportPaths:
+    """Charts, then the three files, each written atomically."""
+    from ..files import write_atomic
+    from .assemble import public
+    from .charts import Charts, draw_charts
+    from .render import render_html, render_markdown
+
+    tick("charts")
+    drawn = (
+        draw_charts(
+            forecasters=frame["forecaster"].astype(str).unique(),
+            rows=report.forecasters,
+            reliability=report.reliability,
+            numeric=report.numeric,
+            trajectories=report.trajectories,
+            decisions=report.decisions,
+            png_dir=png,
+            seed=seed,
+            tick=tick,
         )
-        tick("rendering")
-        data = public(report)
-        html_path, md_path, json_path = out / "report.html", out / "report.md", out / "report.json"
-        write_atomic(html_path, render_html(report, drawn))
-        write_atomic(md_path, render_markdown(report))
-        write_atomic(
-            json_path, json.dumps(data, indent=2, default=_json_default, ensure_ascii=False)
-        )
-    return ReportPaths(html_path, md_path, json_path, data, tuple(drawn.png))
+        if charts
+        else Charts({})
+    )
+    tick("rendering")
+    data = public(report)
+    paths = out / "report.html", out / "report.md", out / "report.json"
+    write_atomic(paths[0], render_html(report, drawn))
+    write_atomic(paths[1], render_markdown(report))
+    write_atomic(paths[2], json.dumps(data, indent=2, default=_json_default, ensure_ascii=False))
+    return ReportPaths(*paths, data, tuple(drawn.png))

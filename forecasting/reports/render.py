@@ -95,7 +95,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return [*out, ""]
 
 
-def render_markdown(report: Report) -> str:
+def _md_header(report: Report) -> list[str]:
     h = report.header
     lines = [f"# {md(h.title)}", ""]
     if h.simulated:
@@ -110,35 +110,44 @@ def render_markdown(report: Report) -> str:
         lines += [f"Journal head `{h.journal_head['seq']}:{h.journal_head['hash']}`."]
     lines += ["", *[f"> {md(m)}" for m in h.messages], ""]
     lines += ["## At a glance", "", f"Headline score: {md(h.headline)}.", ""]
-    lines += [f"- {md(s.text)}" for s in report.summary] + [""]
-    if report.scorecard:
-        lines += ["## Question scorecard", ""]
-        for q in report.scorecard:
-            lines += [f"### {md(q.title)} — outcome: {md(q.outcome)}", ""]
-            lines += _table(
-                [
-                    "forecaster",
-                    "first forecast",
-                    "score",
-                    "last forecast",
-                    "score",
-                    "time-averaged (0–2)",
-                ],
-                [
-                    [
-                        md(c.forecaster),
-                        md(c.first),
-                        _fmt(c.first_score),
-                        md(c.last),
-                        _fmt(c.last_score),
-                        _fmt(c.time_avg),
-                    ]
-                    for c in q.cells
-                ],
-            )
-    if report.open_questions:
-        lines += ["## Open questions", ""]
+    return [*lines, *[f"- {md(s.text)}" for s in report.summary], ""]
+
+
+def _md_scorecard(report: Report) -> list[str]:
+    lines = ["## Question scorecard", ""] if report.scorecard else []
+    for q in report.scorecard:
+        lines += [f"### {md(q.title)} — outcome: {md(q.outcome)}", ""]
         lines += _table(
+            [
+                "forecaster",
+                "first forecast",
+                "score",
+                "last forecast",
+                "score",
+                "time-averaged (0–2)",
+            ],
+            [
+                [
+                    md(c.forecaster),
+                    md(c.first),
+                    _fmt(c.first_score),
+                    md(c.last),
+                    _fmt(c.last_score),
+                    _fmt(c.time_avg),
+                ]
+                for c in q.cells
+            ],
+        )
+    return lines
+
+
+def _md_open(report: Report) -> list[str]:
+    if not report.open_questions:
+        return []
+    return [
+        "## Open questions",
+        "",
+        *_table(
             [
                 "question",
                 "team estimate now",
@@ -158,10 +167,17 @@ def render_markdown(report: Report) -> str:
                 ]
                 for q in report.open_questions
             ],
-        )
-    if report.consequences:
-        lines += ["## The document's consequences", ""]
-        lines += _table(
+        ),
+    ]
+
+
+def _md_consequences(report: Report) -> list[str]:
+    if not report.consequences:
+        return []
+    return [
+        "## The document's consequences",
+        "",
+        *_table(
             ["consequence", "verdict", "questions"],
             [
                 [
@@ -171,10 +187,25 @@ def render_markdown(report: Report) -> str:
                 ]
                 for c in report.consequences
             ],
-        )
-    if report.forecasters:
-        lines += ["## Forecasters", ""]
-        lines += _table(
+        ),
+    ]
+
+
+def _md_forecasters(report: Report) -> list[str]:
+    if not report.forecasters:
+        return []
+    rows = [
+        [md(r.forecaster), r.kind, r.n_questions, _fmt(r.score), _ci(r.score_ci), _fmt(r.vs_team)]
+        for r in report.forecasters[:40]
+    ]
+    rows += [
+        [md(f"reference: {x.name}"), "reference", x.n_questions, _fmt(x.score), "–", "–"]
+        for x in report.references
+    ]
+    return [
+        "## Forecasters",
+        "",
+        *_table(
             [
                 "forecaster",
                 "kind",
@@ -183,22 +214,13 @@ def render_markdown(report: Report) -> str:
                 "90% interval",
                 "vs team",
             ],
-            [
-                [
-                    md(r.forecaster),
-                    r.kind,
-                    r.n_questions,
-                    _fmt(r.score),
-                    _ci(r.score_ci),
-                    _fmt(r.vs_team),
-                ]
-                for r in report.forecasters[:40]
-            ]
-            + [
-                [md(f"reference: {x.name}"), "reference", x.n_questions, _fmt(x.score), "–", "–"]
-                for x in report.references
-            ],
-        )
+            rows,
+        ),
+    ]
+
+
+def _md_documents_and_decisions(report: Report) -> list[str]:
+    lines: list[str] = []
     for d in report.documents:
         lines += ["## The document's own forecast", ""]
         lines += [
@@ -207,33 +229,45 @@ def render_markdown(report: Report) -> str:
         ]
     if report.decisions:
         lines += ["## Decisions", ""]
-        for d in report.decisions:
-            lines += [
-                f"- {md(d.get('title') or d.get('id'))}: best option {md(d.get('best'))}; EVPI {_fmt(d.get('evpi'))}"
-            ]
+        lines += [
+            f"- {md(d.get('title') or d.get('decision'))}: best option {md(d.get('best'))}; EVPI {_fmt(d.get('evpi'))}"
+            for d in report.decisions
+        ]
         lines += [""]
-    if report.trajectories:
-        lines += ["## Question trajectories", ""]
-        for t in report.trajectories:
-            lines += [f"- {md(t.title)} ({t.n_forecasts} forecasts; outcome: {md(t.outcome)})"]
-            lines += [f"  - {md(c)}" for c in t.captions]
-        lines += [""]
-    if report.why_moved:
-        lines += ["## Why estimates moved", ""]
-        for q in report.why_moved:
-            lines += [f"### {md(q.title)}", ""]
-            lines += _table(
-                ["time", "forecaster", "forecast", "rationale", "evidence"],
+    return lines
+
+
+def _md_questions(report: Report) -> list[str]:
+    lines: list[str] = ["## Question trajectories", ""] if report.trajectories else []
+    for t in report.trajectories:
+        lines += [f"- {md(t.title)} ({t.n_forecasts} forecasts; outcome: {md(t.outcome)})"]
+        lines += [f"  - {md(c)}" for c in t.captions]
+    lines += [""] if report.trajectories else []
+    lines += ["## Why estimates moved", ""] if report.why_moved else []
+    for q in report.why_moved:
+        lines += [f"### {md(q.title)}", ""]
+        lines += _table(
+            ["time", "forecaster", "forecast", "rationale", "evidence"],
+            [
                 [
-                    [
-                        m.time[:10],
-                        md(m.forecaster),
-                        md(m.forecast),
-                        md(m.rationale or ""),
-                        "; ".join(md(e["title"]) for e in m.evidence),
-                    ]
-                    for m in q.moves
-                ],
-            )
+                    m.time[:10],
+                    md(m.forecaster),
+                    md(m.forecast),
+                    md(m.rationale or ""),
+                    "; ".join(md(e["title"]) for e in m.evidence),
+                ]
+                for m in q.moves
+            ],
+        )
+    return lines
+
+
+def render_markdown(report: Report) -> str:
+    """The report as Markdown, every user text escaped (see :func:`md`)."""
+    parts = (
+        _md_header, _md_scorecard, _md_open, _md_consequences, _md_forecasters,
+        _md_documents_and_decisions, _md_questions,
+    )  # fmt: skip
+    lines = [line for part in parts for line in part(report)]
     lines += ["## Method notes", "", *[f"- {md(n)}" for n in report.notes], ""]
     return "\n".join(lines)

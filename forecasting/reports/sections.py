@@ -700,6 +700,13 @@ class Trajectory:
     n_forecasts: int = 0
 
 
+def event_captions(events: list[tuple[datetime, str]]) -> list[str]:
+    """Numbered captions in time order (ties keep their order), as the charts number their
+    markers (:func:`forecasting.plots.event_captions`)."""
+    ordered = sorted(range(len(events)), key=lambda i: events[i][0])
+    return [f"{n}. {events[i][1]}" for n, i in enumerate(ordered, start=1)]
+
+
 def trajectories(inp: Inputs) -> list[Trajectory]:
     """The forecasts over time of the most forecast questions, with their news and outcome."""
     fr = inp.frame
@@ -750,6 +757,7 @@ def trajectories(inp: Inputs) -> list[Trajectory]:
                 series,
                 events,
                 resolution,
+                captions=event_captions(events),
                 n_forecasts=len(g),
             )
         )

@@ -34,6 +34,99 @@ def _team(rows: list[ForecasterRow]) -> ForecasterRow | None:
     return min(teams.values(), key=lambda r: r.score or 9.0) if teams else None
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _outcomes(inp: Inputs) -> Sentence:
+    q = inp.questions
+    n_res = int(q["resolved"].sum()) if len(q) else 0
+    n_open = int((~q["resolved"] & ~q["annulled"]).sum()) if len(q) else 0
+    n_ann = int(q["annulled"].sum()) if len(q) else 0
+    text = f"{_plural(n_res, 'question')} resolved and {n_open} open"
+    text += f"; {n_ann} annulled." if n_ann else "."
+    return Sentence(text, "outcomes", None, {"resolved": n_res, "open": n_open})
+
+
+def _vs_team(inp: Inputs, who: str, team: str, mat: Any) -> Sentence:
+    """``who`` against the team on the questions both forecast, with the interval of the
+    difference of their scores."""
+    m, lo, hi, n = inp.boot.difference(mat[who], mat[team])
+    if n < MIN_COMPARE:
+        return Sentence(
+            f"{who} shares {_plural(n, 'resolved question')} with the team: too few to say who "
+            "forecasts better.",
+            "too-few",
+            who,
+            {"n_shared": n},
+        )
+    both = mat[who].notna() & mat[team].notna()
+    a, b = float(mat.loc[both, who].mean()), float(mat.loc[both, team].mean())
+    excl = lo == lo and (hi < 0 or lo > 0)
+    text = (
+        f"Over {n} resolved questions {who} {'beat' if m < 0 else 'trailed'} the team "
+        f"({team}; time-averaged Brier {a:.2f} vs {b:.2f}; the 90% interval of the "
+        f"difference, [{lo:+.2f}, {hi:+.2f}], {'excludes' if excl else 'includes'} 0"
+        + ("" if excl else ", so the data cannot tell them apart")
+        + ")."
+    )
+    figures = {"n_shared": n, "score": round(a, 2), "team_score": round(b, 2)}
+    return Sentence(text, "vs-team", who, {**figures, "low": round(lo, 2), "high": round(hi, 2)})
+
+
+def _calibration(who: str, e: ReliabilityEntry | None) -> Sentence | None:
+    """Over- or under-confidence of the confident forecasts, only when the interval of how
+    often they came true excludes their average."""
+    if e is None or e.n < MIN_RELIABILITY or not e.confident:
+        return None
+    c = e.confident
+    if c["n"] < MIN_RELIABILITY:
+        return None
+    lo, hi = c["ci"]
+    if hi is not None and hi < c["mean_forecast"]:
+        tone = "over-confident"
+    elif lo is not None and lo > c["mean_forecast"]:
+        tone = "under-confident"
+    else:
+        return None
+    return Sentence(
+        f"{who} is {tone}: of the forecasts of 70% or more on one side (on average "
+        f"{c['mean_forecast']:.0%}), {c['came_true']:.0%} came true (n = {c['n']}; 90% interval "
+        f"{lo:.0%}–{hi:.0%}).",
+        "calibration",
+        who,
+        {
+            "n": c["n"],
+            "mean_forecast": round(c["mean_forecast"], 2),
+            "came_true": round(c["came_true"], 2),
+        },
+    )
+
+
+def _scored_alone(r: ForecasterRow, ref50: Reference | None) -> Sentence:
+    """A model's or the document's score, next to always saying 50%."""
+    if r.n_questions < MIN_COMPARE:
+        return Sentence(
+            f"{r.forecaster} was scored on {_plural(r.n_questions, 'resolved question')} "
+            f"(time-averaged Brier {r.score:.2f}): too few to judge.",
+            r.kind,
+            r.forecaster,
+            {"n_questions": r.n_questions, "score": round(r.score or 0, 2)},
+        )
+    ci = r.score_ci or [None, None]
+    text = f"{r.forecaster} scored a time-averaged Brier of {r.score:.2f} over {r.n_questions} resolved questions"
+    if ci[0] is not None:
+        text += f" (90% interval {ci[0]:.2f}–{ci[1]:.2f})"
+    if ref50 is not None:
+        text += f"; always saying 50% would score {ref50.score:.2f}"
+    return Sentence(
+        text + ".",
+        r.kind,
+        r.forecaster,
+        {"n_questions": r.n_questions, "score": round(r.score or 0, 2)},
+    )
+
+
 def summary_sentences(
     inp: Inputs,
     rows: list[ForecasterRow],
@@ -42,21 +135,9 @@ def summary_sentences(
     *,
     max_people: int = 6,
 ) -> list[Sentence]:
-    out: list[Sentence] = []
-    q = inp.questions
-    n_res = int(q["resolved"].sum()) if len(q) else 0
-    n_open = int((~q["resolved"] & ~q["annulled"]).sum()) if len(q) else 0
-    out.append(
-        Sentence(
-            f"{n_res} question{'s' if n_res != 1 else ''} resolved and {n_open} open"
-            + (
-                f"; {int(q['annulled'].sum())} annulled." if len(q) and q["annulled"].any() else "."
-            ),
-            "outcomes",
-            None,
-            {"resolved": n_res, "open": n_open},
-        )
-    )
+    """The front page: outcomes, each person against the team and their calibration, each
+    model and document against always saying 50%."""
+    out = [_outcomes(inp)]
     team = _team(rows)
     cat = inp.ta[inp.ta["question_type"].isin(["binary", "multiple_choice"])]
     mat = (
@@ -66,121 +147,26 @@ def summary_sentences(
         if len(cat)
         else None
     )
-    people = [r for r in rows if r.kind == "analyst" and r.score is not None][:max_people]
     rel_by = {e.name: e for e in rel}
-    for r in people:
+    for r in [r for r in rows if r.kind == "analyst" and r.score is not None][:max_people]:
         if team is not None and mat is not None and team.forecaster in mat.columns:
-            m, lo, hi, n = inp.boot.difference(mat[r.forecaster], mat[team.forecaster])
-            if n < MIN_COMPARE:
-                out.append(
-                    Sentence(
-                        f"{r.forecaster} shares {n} resolved question{'s' if n != 1 else ''} with "
-                        f"the team: too few to say who forecasts better.",
-                        "too-few",
-                        r.forecaster,
-                        {"n_shared": n},
-                    )
-                )
-            else:
-                a = float(
-                    mat.loc[
-                        mat[r.forecaster].notna() & mat[team.forecaster].notna(), r.forecaster
-                    ].mean()
-                )
-                b = float(
-                    mat.loc[
-                        mat[r.forecaster].notna() & mat[team.forecaster].notna(), team.forecaster
-                    ].mean()
-                )
-                verb = "beat" if m < 0 else "trailed"
-                excl = lo == lo and (hi < 0 or lo > 0)
-                out.append(
-                    Sentence(
-                        f"Over {n} resolved questions {r.forecaster} {verb} the team "
-                        f"({team.forecaster}; time-averaged Brier {a:.2f} vs {b:.2f}; the 90% "
-                        f"interval of the difference, [{lo:+.2f}, {hi:+.2f}], "
-                        f"{'excludes' if excl else 'includes'} 0"
-                        + ("" if excl else ", so the data cannot tell them apart")
-                        + ").",
-                        "vs-team",
-                        r.forecaster,
-                        {
-                            "n_shared": n,
-                            "score": round(a, 2),
-                            "team_score": round(b, 2),
-                            "low": round(lo, 2),
-                            "high": round(hi, 2),
-                        },
-                    )
-                )
+            out.append(_vs_team(inp, r.forecaster, team.forecaster, mat))
         elif r.n_questions < MIN_COMPARE:
             out.append(
                 Sentence(
-                    f"{r.forecaster} has {r.n_questions} resolved question"
-                    f"{'s' if r.n_questions != 1 else ''}: too few to judge.",
+                    f"{r.forecaster} has {_plural(r.n_questions, 'resolved question')}: too few to judge.",
                     "too-few",
                     r.forecaster,
                     {"n_questions": r.n_questions},
                 )
             )
-        e = rel_by.get(r.forecaster)
-        if (
-            e is not None
-            and e.n >= MIN_RELIABILITY
-            and e.confident
-            and e.confident["n"] >= MIN_RELIABILITY
-        ):
-            c = e.confident
-            lo, hi = c["ci"]
-            if hi is not None and hi < c["mean_forecast"]:
-                tone = "over-confident"
-            elif lo is not None and lo > c["mean_forecast"]:
-                tone = "under-confident"
-            else:
-                tone = None
-            if tone:
-                out.append(
-                    Sentence(
-                        f"{r.forecaster} is {tone}: of the forecasts of 70% or more on one side "
-                        f"(on average {c['mean_forecast']:.0%}), {c['came_true']:.0%} came true "
-                        f"(n = {c['n']}; 90% interval {lo:.0%}–{hi:.0%}).",
-                        "calibration",
-                        r.forecaster,
-                        {
-                            "n": c["n"],
-                            "mean_forecast": round(c["mean_forecast"], 2),
-                            "came_true": round(c["came_true"], 2),
-                        },
-                    )
-                )
+        cal = _calibration(r.forecaster, rel_by.get(r.forecaster))
+        if cal is not None:
+            out.append(cal)
     ref50 = next((x for x in refs if x.name == "always 50%"), None)
-    for r in rows:
-        if r.kind not in ("model", "document") or r.score is None:
-            continue
-        if r.n_questions < MIN_COMPARE:
-            out.append(
-                Sentence(
-                    f"{r.forecaster} was scored on {r.n_questions} resolved question"
-                    f"{'s' if r.n_questions != 1 else ''} (time-averaged Brier {r.score:.2f}): too "
-                    "few to judge.",
-                    r.kind,
-                    r.forecaster,
-                    {"n_questions": r.n_questions, "score": round(r.score, 2)},
-                )
-            )
-            continue
-        ci = r.score_ci or [None, None]
-        ref_txt = f"; always saying 50% would score {ref50.score:.2f}" if ref50 else ""
-        out.append(
-            Sentence(
-                f"{r.forecaster} scored a time-averaged Brier of {r.score:.2f} over "
-                f"{r.n_questions} resolved questions"
-                + (f" (90% interval {ci[0]:.2f}–{ci[1]:.2f})" if ci[0] is not None else "")
-                + ref_txt
-                + ".",
-                r.kind,
-                r.forecaster,
-                {"n_questions": r.n_questions, "score": round(r.score, 2)},
-            )
-        )
+    out += [
+        _scored_alone(r, ref50)
+        for r in rows
+        if r.kind in ("model", "document") and r.score is not None
+    ]
     return out
