@@ -22,23 +22,23 @@ __all__ = ["COMMANDS", "cli", "cut_echoes", "main"]
 #: each command's own help.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": (
-        "core:init_cmd",
+        "journal_cmd:init_cmd",
         "Create a workspace: forecast.toml, a questions/ folder and an empty journal.",
     ),
     "questions": ("questions_cmd:questions", "Question files: validate, list and show them."),
-    "predict": ("core:predict", "Record a forecast on QUESTION."),
+    "predict": ("journal_cmd:predict", "Record a forecast on QUESTION."),
     "resolve": (
-        "core:resolve",
+        "journal_cmd:resolve",
         "Resolve QUESTION with OUTCOME (yes/no, an option name, a number or a date).",
     ),
-    "retract": ("core:retract", "Retract a forecast (or evidence item, or resolution)."),
-    "history": ("core:history", "Each forecaster's trajectory on QUESTION."),
+    "retract": ("journal_cmd:retract", "Retract a forecast (or evidence item, or resolution)."),
+    "history": ("journal_cmd:history", "Each forecaster's trajectory on QUESTION."),
     "export": (
-        "core:export",
+        "journal_cmd:export",
         "Write the whole journal, every record with its hashes, as JSONL or CSV.",
     ),
-    "verify": ("core:verify", "Check the journal's hash chain."),
-    "head": ("core:head", "Print the journal's head, SEQ:HASH, to keep somewhere else."),
+    "verify": ("journal_cmd:verify", "Check the journal's hash chain."),
+    "head": ("journal_cmd:head", "Print the journal's head, SEQ:HASH, to keep somewhere else."),
     "evidence": (
         "evidence_cmd:evidence",
         "Evidence items: dated news reports and how they bear on questions.",

@@ -1,4 +1,4 @@
-"""Core loop: init, predict, resolve, retract, history, export, verify."""
+"""The journal commands: init, predict, resolve, retract, history, export, verify, head."""
 
 from __future__ import annotations
 
