@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -188,11 +188,3 @@ class PyMCQuestionModel(QuestionModel):
         post = result.idata["posterior"]
         return np.asarray(post[var].values).reshape(-1, *post[var].shape[2:])
 
-
-def mapping_or_number(value: Any, what: str) -> Mapping[str, Any] | float:
-    if isinstance(value, Mapping):
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ModelError(f"{what}={value!r} must be a number or a mapping") from None
