@@ -234,3 +234,10 @@ def journal_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'journal.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+# Hypothesis keeps no example database in the checkout (the suite must not write into it).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("forecasting", database=None)
+_hypothesis_settings.load_profile("forecasting")
