@@ -193,7 +193,8 @@ def evidence_from_options(
         raise InvalidEvidenceError(
             f"evidence: give one kind of observation, not {' and '.join(given)}"
         )
-    kind, data = "note", {}
+    kind = "note"
+    data: dict[str, Any] = {}
     if likelihood_ratio is not None:
         kind, data = "likelihood_ratio", {"ratio": likelihood_ratio}
     elif hazard_ratio is not None:

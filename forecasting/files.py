@@ -11,7 +11,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .errors import ConfigError
 
@@ -68,11 +68,10 @@ def write_atomic(
     binary = isinstance(write, bytes)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with os.fdopen(
-            fd,
-            "wb" if binary else "w",
-            **({} if binary else {"encoding": "utf-8", "newline": newline}),
-        ) as fh:
+        fh: IO[Any] = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+        )
+        with fh:
             if isinstance(write, (str, bytes)):
                 fh.write(write)
             else:

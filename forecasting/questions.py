@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import cached_property
@@ -229,9 +230,7 @@ class Question(_Strict):
         if self.type in ("numeric", "date"):
             lo, hi = self.numeric_bounds()
             if lo is not None and hi is not None and not lo < hi:
-                raise ValueError(
-                    f"lower {self.lower.value!r} must be below upper {self.upper.value!r}"
-                )  # type: ignore[union-attr]
+                raise ValueError(f"lower {lo!r} must be below upper {hi!r}")
         elif self.lower is not None or self.upper is not None or self.unit is not None:
             raise ValueError(
                 f"unit/lower/upper: only numeric and date questions have them, not {self.type}"
@@ -453,7 +452,7 @@ class Registry:
                 "(see `forecast questions list`)"
             ) from None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Question]:
         return iter(self.questions.values())
 
     def __len__(self) -> int:
@@ -596,8 +595,8 @@ def _file_problems(q: Question, display: str, node: yaml.Node | None) -> list[Pr
 def _cross_problems(reg: Registry, nodes: dict[str, yaml.Node | None], show: Any) -> list[Problem]:
     """Checks across questions: related ids, conditions, actors, consequence indicators."""
     out: list[Problem] = []
-    for cid, coll in reg.collections.items():
-        for c in coll.consequences:
+    for cid, collection in reg.collections.items():
+        for c in collection.consequences:
             for ind in c.indicators:
                 q = reg.questions.get(ind.question)
                 ok = q is not None and (

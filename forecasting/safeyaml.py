@@ -58,7 +58,7 @@ class Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             try:
                 first = seen.get(key)
             except TypeError:  # an unhashable key: let PyYAML report it
@@ -149,7 +149,7 @@ def _check_events(text: str, max_depth: int, max_nodes: int) -> None:
                 raise YAMLRefused(
                     f"alias *{ev.anchor} refers to the structure it sits in; refused", line
                 )
-            stack[-1][0] += sizes.get(ev.anchor, 1)
+            stack[-1][0] += sizes.get(ev.anchor or "", 1)
         total = stack[0][0] + sum(s[0] for s in stack[1:])
         if total > max_nodes:
             raise YAMLRefused(

@@ -106,7 +106,7 @@ def _check_config(config: dict[str, Any], where: Path) -> None:
             raise ConfigError(f"{where}: [{section}] must be a table of settings")
     for (section, key), typ in _CONFIG_TYPES.items():
         value = config.get(section, {}).get(key)
-        if value is not None and (not isinstance(value, typ) or isinstance(value, bool)):
+        if value is not None and (not isinstance(value, typ) or isinstance(value, bool)):  # type: ignore[arg-type]
             want = "text" if typ is str else "a number"
             raise ConfigError(f"{where}: {section}.{key} = {value!r} must be {want}")
 
@@ -323,12 +323,16 @@ class Workspace:
         if self._journal is None:
             self._journal = Journal(self.db_url, clock=self.clock, create=self._create_journal)
             self._journal.on_rollback.append(self._forget_state)
-            self._journal.on_begin.append(lambda conn: self._sync())
+            self._journal.on_begin.append(self._sync_at_begin)
         return self._journal
 
     def _forget_state(self) -> None:
         """Drop cached journal state (after a rollback it may list records never written)."""
         self._state = None
+
+    def _sync_at_begin(self, conn: Any) -> None:
+        """At the start of each write transaction: read what other writers appended."""
+        self._sync()
 
     def _sync(self) -> _State:
         """The cached state, brought up to the journal's head (reads only the new records)."""
@@ -601,7 +605,7 @@ class Workspace:
                         raise
                     on_error(it, exc)
                     continue
-                payload = {
+                payload: dict[str, Any] = {
                     "value": it.value,
                     "question_hash": snap[q.id],
                     "rationale": it.rationale,

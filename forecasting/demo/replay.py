@@ -67,7 +67,8 @@ def _known_at(ws: Workspace) -> dict[str, datetime]:
 
 
 def _month_starts(start: datetime, end: datetime) -> list[datetime]:
-    out, t = [], start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    out: list[datetime] = []
+    t = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     while True:
         m = t.month + 1
         t = t.replace(year=t.year + (m > 12), month=(m - 1) % 12 + 1)

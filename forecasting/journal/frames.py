@@ -307,7 +307,8 @@ def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.
     cols = list(zip(*rows, strict=True)) if rows else [()] * 12
     seq, rid, qid, who, rec_at, as_of, p, word, value_json, rationale, ev_json, source = cols
     p_arr = np.array([np.nan if x is None else x for x in p], dtype=float)
-    values, probs = [], []
+    values: list[Any] = []
+    probs: list[Any] = []
     for i, (pv, w, vj) in enumerate(zip(p_arr, word, value_json, strict=True)):
         if vj is None:
             values.append({"p": float(pv), "word": w} if w is not None else {"p": float(pv)})

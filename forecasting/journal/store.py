@@ -481,7 +481,7 @@ class Journal:
         if len(self._pending) >= 5000:
             self._flush()
         self._head = (seq, h)
-        return Record(**row)
+        return Record(seq, kind, rid, question_id, forecaster, recorded_at, as_of_s, body, prev, h)
 
     def append_many(
         self,
@@ -584,7 +584,7 @@ class Journal:
         ``postgresql``), or ``fallback``: for readers that extract JSON fields in SQL."""
         sql = sql_by_dialect.get(self.engine.dialect.name, fallback)
         with self._reader() as conn:
-            return conn.exec_driver_sql(sql).fetchall()
+            return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
 
     @property
     def dialect(self) -> str:
@@ -854,7 +854,7 @@ def _sqlite_immediate(engine: Engine) -> None:
     """Make pysqlite emit BEGIN IMMEDIATE, so a writer takes the lock before reading the head."""
 
     @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn, _rec):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_conn: Any, _rec: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout = 60000")
@@ -862,5 +862,5 @@ def _sqlite_immediate(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # type: ignore[no-untyped-def]
+    def _begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("forecast_write") else "BEGIN")

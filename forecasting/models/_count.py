@@ -83,7 +83,7 @@ class CountModel(QuestionModel):
                     "(the forecast is P(count > threshold))"
                 )
             try:
-                self.threshold = float(thr)
+                self.threshold: float | None = float(thr)
             except (TypeError, ValueError):
                 raise ModelError(
                     f"model 'count': params.threshold={thr!r} is not a number"
@@ -173,7 +173,7 @@ class CountModel(QuestionModel):
             p = 1.0 if k < 0 else float(dist.sf(k))
             return {"p": p}
         values = observed + np.asarray(dist.ppf(self.levels), dtype=float)
-        return quantile_value(self.levels, values)
+        return quantile_value(self.levels, values.tolist())
 
     def prob_greater(self, threshold: float, t: datetime) -> float:
         observed, dist = self.predictive(self._time(t))

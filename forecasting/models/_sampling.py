@@ -111,7 +111,7 @@ def sample(
     seed = (
         int(random_seed)
         if random_seed is not None
-        else int(np.random.SeedSequence().entropy % 2**31)
+        else int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
     )
     cores = max(1, min(chains, os.cpu_count() or 1))
     arrays = {k: np.asarray(v) for k, v in data.items()}

@@ -106,7 +106,7 @@ def _trajectories(d: _Drawer, trajectories: Sequence[Trajectory], tick: Any) -> 
         tick(f"charts: {t.question_id}")
         ax = d.plots.plot_trajectory(
             t.series,
-            question_type=t.question_type,  # type: ignore[arg-type]
+            question_type=t.question_type,
             options=t.options,
             events=t.events,
             resolution=t.resolution,

@@ -740,7 +740,7 @@ def trajectories(inp: Inputs) -> list[Trajectory]:
                 for t, title in zip(e["observed_at"], e["title"], strict=True)
             ]
         outcome = outcome_text(r)
-        resolution = None
+        resolution: tuple[datetime, Any] | None = None
         if bool(r.resolved) or bool(r.annulled):
             when = r.resolved_at.to_pydatetime()
             if qtype in ("numeric", "date") and bool(r.resolved):
