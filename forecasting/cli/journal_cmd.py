@@ -265,8 +265,7 @@ def verify(ctx: click.Context, expect_head: str | None, full: bool) -> None:
     else:
         scope = "no new records since the last check"
     click.echo(
-        f"ok: {res.head_seq} records, chain intact ({scope}); "
-        f"head {res.head_seq}:{res.head_hash}"
+        f"ok: {res.head_seq} records, chain intact ({scope}); head {res.head_seq}:{res.head_hash}"
     )
 
 

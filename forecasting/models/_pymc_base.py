@@ -187,4 +187,3 @@ class PyMCQuestionModel(QuestionModel):
     def _posterior_draws(self, result: FitResult, var: str) -> np.ndarray:
         post = result.idata["posterior"]
         return np.asarray(post[var].values).reshape(-1, *post[var].shape[2:])
-

@@ -255,7 +255,17 @@ def test_public_names_complete():
     for name in agg.__all__:
         assert getattr(agg, name) is not None
     public = {n for n in dir(agg) if not n.startswith("_")}
-    modules = {"team", "rules", "numeric", "pooling", "weights", "annotations", "Any", "analyst_model", "method_names"}
+    modules = {
+        "team",
+        "rules",
+        "numeric",
+        "pooling",
+        "weights",
+        "annotations",
+        "Any",
+        "analyst_model",
+        "method_names",
+    }
     assert public - modules <= set(agg.__all__)
 
 

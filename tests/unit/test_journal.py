@@ -162,7 +162,9 @@ def test_in_memory_journal_records_its_migrations(journal: Journal) -> None:
 
 
 def test_existing_journal_without_create_and_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(JournalError, match=r"does not exist; check --db, or create a journal with `forecast init`"):
+    with pytest.raises(
+        JournalError, match=r"does not exist; check --db, or create a journal with `forecast init`"
+    ):
         Journal(f"sqlite:///{tmp_path / 'missing.db'}", create=False)
     with pytest.raises(JournalError, match=r"journal: folder '.*no-such-dir' does not exist"):
         Journal(f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}")
@@ -341,7 +343,9 @@ from hypothesis import strategies as st  # noqa: E402
     texts=st.lists(st.text(), min_size=5, max_size=5),
     nulls=st.lists(st.booleans(), min_size=3, max_size=3),
 )
-def test_the_fast_hash_body_is_the_canonical_json(seq: int, texts: list[str], nulls: list[bool]) -> None:
+def test_the_fast_hash_body_is_the_canonical_json(
+    seq: int, texts: list[str], nulls: list[bool]
+) -> None:
     """The hash of a record is the SHA-256 of canonical JSON; the fast builder writes the same
     text (a slow reference beside the fast path)."""
     from forecasting.journal.store import _hash_body, canonical

@@ -170,7 +170,9 @@ def test_the_last_record_rewritten_with_its_hash_is_caught_by_expect_head(
     h = record_hash(seq, r["kind"], r["record_id"], r["question_id"], r["forecaster"],
                     r["recorded_at"], r["as_of"], payload, r["prev_hash"])  # fmt: skip
     attack(ws, "UPDATE records SET payload = ?, hash = ? WHERE seq = ?", (payload, h, seq))
-    assert forecast("-w", str(ws.root), "verify", "--full").exit_code == 0  # undetectable without a head
+    assert (
+        forecast("-w", str(ws.root), "verify", "--full").exit_code == 0
+    )  # undetectable without a head
     res = forecast("-w", str(ws.root), "verify", "--full", "--expect-head", f"{seq}:{head}")
     assert res.exit_code == 1
     assert res.stderr.strip() == (
