@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from .errors import InvalidForecastError
 
@@ -33,6 +34,7 @@ __all__ = [
     "KINDS",
     "MAX_NAME",
     "RESERVED_PREFIXES",
+    "analyst_mask",
     "check_analyst",
     "crowd",
     "document",
@@ -76,6 +78,11 @@ def is_analyst(name: str) -> bool:
 
 def kinds_of(names: Iterable[str]) -> list[str]:
     return [kind(n) for n in names]
+
+
+def analyst_mask(names: Any) -> Any:
+    """:func:`is_analyst` for a whole pandas Series of names at once (vectorised)."""
+    return ~names.astype(str).str.startswith(tuple(RESERVED_PREFIXES))
 
 
 def model(name: str) -> str:

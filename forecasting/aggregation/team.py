@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import ConfigError, ForecastingError, InvalidForecastError, ModelError
-from forecasting.forecasters import is_analyst, team
+from forecasting.forecasters import analyst_mask, team
 
 from . import rules as R
 from .numeric import pool_numeric
@@ -529,8 +529,9 @@ def _table(arr: _Arrays, pooled: np.ndarray, method: str, a_col: np.ndarray) -> 
         for row, b, k in zip(pooled, is_b, arr.n_options, strict=True)
     ]
     times = _as_utc(arr.rows["as_of"])
-    newest = times.groupby(arr.rows["_q"].to_numpy()).max().to_numpy()
-    oldest = times.groupby(arr.rows["_q"].to_numpy()).min().to_numpy()
+    by_q = times.groupby(arr.rows["_q"].to_numpy())
+    newest = by_q.max().reset_index(drop=True)  # datetime Series: no per-value conversion
+    oldest = by_q.min().reset_index(drop=True)
     return pd.DataFrame(
         {
             "question_id": arr.qids,
@@ -647,8 +648,8 @@ def _aggregate_bayesian(
             "p": p,
             "n_forecasters": n.loc[qids].to_numpy(),
             "spread": sd.loc[qids].to_numpy(),
-            "newest_input": newest.loc[qids].to_numpy(),
-            "oldest_input": oldest.loc[qids].to_numpy(),
+            "newest_input": newest.loc[qids].reset_index(drop=True),
+            "oldest_input": oldest.loc[qids].reset_index(drop=True),
             "a": np.nan,
             "p_low": teamf.loc[qids, "p_low"].to_numpy(dtype=float),
             "p_high": teamf.loc[qids, "p_high"].to_numpy(dtype=float),
@@ -667,7 +668,7 @@ def pooled_people(frame: pd.DataFrame, include: Iterable[str] = ()) -> pd.DataFr
     forecaster whose name starts with one of ``include`` (e.g. ``crowd:``).  Team
     forecasts themselves are never pooled."""
     who = frame["forecaster"].astype(str)
-    people = who.map(is_analyst)
+    people = analyst_mask(who)
     extra = who.str.startswith(tuple(include)) if include else False
     keep = (people | extra) & ~who.str.startswith("team:")
     return frame[keep.to_numpy()]
@@ -739,7 +740,7 @@ def team_forecasts(
         raise ConfigError(f"include: {bad[0]!r} must be a prefix ending in ':' (e.g. crowd:)")
     full = ws.forecasts_frame() if frame is None else frame
     sel = pooled_people(full, include)
-    sel = sel[_as_utc(sel["as_of"]).to_numpy() <= pd.Timestamp(when)]
+    sel = sel[(_as_utc(sel["as_of"]) <= pd.Timestamp(when)).to_numpy()]
     if question_ids is not None:
         qids = list(question_ids)
         for q in qids:
