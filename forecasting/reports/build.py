@@ -79,21 +79,20 @@ def _hedges(ev: pd.DataFrame) -> dict[str, int]:
     return out
 
 
-def _extras(ws: Any, inputs: Any) -> dict[str, Any]:
-    """Decisions, value of information and coherence, when the workspace has decisions."""
-    try:
-        from .. import decisions as dec
-    except ImportError:  # pragma: no cover - the package is part of the toolkit
-        return {}
+def _extras(ws: Any, frame: pd.DataFrame) -> dict[str, Any]:
+    """Decisions and the value of information (when the workspace has decision files), and
+    coherence (when its questions are linked: conditions, related deadlines, options)."""
+    from .. import decisions as dec
+
     out: dict[str, Any] = {}
-    for key, fn in (
-        ("decisions", "decision_report"),
-        ("voi", "voi_ranking"),
-        ("coherence", "coherence_report"),
-    ):
-        f = getattr(dec, fn, None)
-        if f is not None:
-            out[key] = f(ws)
+    found = dec.workspace_decisions(ws)
+    if found.decisions or found.problems:
+        out["decisions"] = dec.decision_report(ws)
+        out["voi"] = dec.voi_ranking(ws)
+    qs = ws.questions()
+    linked = any(q.conditional_on or q.related or q.type == "multiple_choice" for q in qs.values())
+    if linked and len(frame):
+        out["coherence"] = dec.coherence_sets(frame, qs)
     return out
 
 
@@ -200,7 +199,7 @@ def build_report(
             doc_hedges=_hedges(ev),
             collections=ws.registry.collections,
             analyst_model=analyst_model,
-            extras=(lambda inp: _extras(ws, inp)) if decisions else None,
+            extras=(lambda inp: _extras(ws, frame)) if decisions else None,
             now=now,
             tick=tick,
         )

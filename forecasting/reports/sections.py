@@ -38,6 +38,9 @@ MAX_FORECASTERS_SHOWN = 40
 MAX_RELIABILITY = 12
 MAX_TRAJECTORIES = 40
 MAX_PAIRWISE = 6
+MAX_SCORECARD = 40  # resolved questions in the scorecard (the most recently resolved)
+MAX_SCORECARD_CELLS = 30  # forecasters per question in it (people first)
+MAX_WHY = 40  # questions in "why estimates moved" (those with the most explained moves)
 
 
 def f(x: Any) -> float | None:
@@ -546,8 +549,42 @@ def _score_of(row: Any) -> float | None:
     return f(row.crps)
 
 
+_KIND_ORDER = {"analyst": 0, "team": 1, "model": 2, "document": 3, "crowd": 4}
+
+
+def _cells(g: pd.DataFrame, ta: pd.Series, qid: str) -> list[ScoreCell]:
+    """First and last forecast of each forecaster on one question, people first."""
+    g = g.sort_values(["forecaster", "as_of", "seq"])
+    by = g.groupby("forecaster", sort=False, observed=True)
+    firsts, lasts = by.head(1).itertuples(), by.tail(1).itertuples()
+    cells = [
+        ScoreCell(
+            str(a.forecaster),
+            forecaster_kind(str(a.forecaster)),
+            _value_text(a),
+            _score_of(a),
+            _value_text(z),
+            _score_of(z),
+            f(ta.get((qid, a.forecaster))) if len(ta) else None,
+        )
+        for a, z in zip(firsts, lasts, strict=True)
+    ]
+    cells.sort(key=lambda c: (_KIND_ORDER.get(c.kind, 9), c.forecaster))
+    return cells[:MAX_SCORECARD_CELLS]
+
+
 def scorecard(inp: Inputs) -> list[ScorecardRow]:
-    res = inp.resolved.sort_values(["question_id", "forecaster", "as_of", "seq"])
+    """Per resolved question (the :data:`MAX_SCORECARD` resolved most recently): each
+    forecaster's first and last forecast and score, and the headline score."""
+    res = inp.resolved
+    if res.empty:
+        return []
+    recent = (
+        res.drop_duplicates("question_id")
+        .sort_values(["resolved_at", "question_id"], ascending=[False, True])
+        .head(MAX_SCORECARD)["question_id"]
+    )
+    res = res[res["question_id"].isin(set(recent))]
     ta = (
         inp.ta.set_index(["question_id", "forecaster"])["brier2_time_avg"]
         if len(inp.ta)
@@ -556,29 +593,13 @@ def scorecard(inp: Inputs) -> list[ScorecardRow]:
     out = []
     for qid, g in res.groupby("question_id", sort=True, observed=True):
         first = g.iloc[0]
-        cells = []
-        for who, h in g.groupby("forecaster", sort=False, observed=True):
-            a, z = h.iloc[0], h.iloc[-1]
-            cells.append(
-                ScoreCell(
-                    str(who),
-                    forecaster_kind(str(who)),
-                    _value_text(a),
-                    _score_of(a),
-                    _value_text(z),
-                    _score_of(z),
-                    f(ta.get((qid, who))) if len(ta) else None,
-                )
-            )
-        kind_order = {"analyst": 0, "team": 1, "model": 2, "document": 3, "crowd": 4}
-        cells.sort(key=lambda c: (kind_order.get(c.kind, 9), c.forecaster))
         out.append(
             ScorecardRow(
                 str(qid),
                 str(first["title"]),
                 outcome_text(first),
                 first["resolved_at"].isoformat() if pd.notna(first["resolved_at"]) else None,
-                cells,
+                _cells(g, ta, str(qid)),
             )
         )
     return out
@@ -668,9 +689,13 @@ def why_moved(inp: Inputs, *, max_per_question: int = 60) -> list[WhyMoved]:
             zip(ev["evidence_id"], zip(ev["title"], ev["source"], strict=True), strict=False)
         )
     has = fr["rationale"].notna() | (fr["evidence_ids"].map(len) > 0)
+    moved = fr[has]
+    top = moved["question_id"].value_counts().head(MAX_WHY).index
     out = []
     for qid, g in (
-        fr[has].sort_values(["as_of", "seq"]).groupby("question_id", sort=True, observed=True)
+        moved[moved["question_id"].isin(set(top))]
+        .sort_values(["as_of", "seq"])
+        .groupby("question_id", sort=True, observed=True)
     ):
         moves = []
         for r in g.tail(max_per_question).itertuples():
