@@ -330,31 +330,10 @@ def analyse(
     pb = engine.probability_best(u, w)
     best = int(np.argmax(eu))
     evpi, evpi_se = engine.evpi(u, w)
-    evppi: dict[str, float] = {}
-    evppi_se: dict[str, float] = {}
-    evppi_how: dict[str, str] = {}
     scale = max(1.0, float(np.max(np.abs(eu))))
     relevant = _relevant(decision, joint)
-    for v in decision.variables:
-        if v.name not in relevant:
-            evppi[v.question_id], evppi_se[v.question_id] = 0.0, 0.0
-            evppi_how[v.question_id] = "none: no payoff reads it or a question linked to it"
-            continue
-        r = engine.evppi(u, scen.values[v.name], discrete=v.discrete, weights=w)
-        evppi[v.question_id] = _clean(r.value, scale)
-        evppi_se[v.question_id] = r.mcse
-        evppi_how[v.question_id] = "conditioning" + (" (exact)" if scen.exact else "")
-        if r.method == "regression":
-            evppi_how[v.question_id] = "regression (P-spline, GCV; Strong et al. 2014)"
-    evppi_q: dict[str, float] = {}
-    for q in decision.quantities.values():
-        if q.uncertain and np.ndim(scen.quantities[q.name]) == 1:
-            evppi_q[q.name] = _clean(
-                engine.evppi(
-                    u, np.asarray(scen.quantities[q.name]), discrete=False, weights=w
-                ).value,
-                scale,
-            )
+    ev = _question_evppi(decision, scen, u, relevant, scale)
+    evppi_q = _quantity_evppi(decision, scen, u, scale)
     th, th_details, notes = _thresholds(decision, u, scen, relevant) if thresholds else ({}, {}, [])
     notes = list(joint.notes) + notes
     if decision.illustrative:
@@ -382,9 +361,9 @@ def analyse(
         prob_best={o: float(pb[k]) for k, o in enumerate(opts)},
         evpi=_clean(evpi, scale),
         evpi_mcse=evpi_se,
-        evppi=evppi,
-        evppi_mcse=evppi_se,
-        evppi_method=evppi_how,
+        evppi=ev.value,
+        evppi_mcse=ev.mcse,
+        evppi_method=ev.method,
         evppi_parameters=evppi_q,
         thresholds=th,
         threshold_details=th_details,
@@ -392,6 +371,51 @@ def analyse(
         dependence=joint.dependence(),
         notes=notes,
     )
+
+
+@dataclass
+class _QuestionEvppi:
+    """Question id -> its EVPPI, the Monte Carlo standard error and how it was computed."""
+
+    value: dict[str, float] = field(default_factory=dict)
+    mcse: dict[str, float] = field(default_factory=dict)
+    method: dict[str, str] = field(default_factory=dict)
+
+
+def _question_evppi(
+    decision: Decision, scen: Scenarios, u: np.ndarray, relevant: set[str], scale: float
+) -> _QuestionEvppi:
+    """The EVPPI of each question (exactly 0 for those not ``relevant``)."""
+    out = _QuestionEvppi()
+    for v in decision.variables:
+        qid = v.question_id
+        if v.name not in relevant:
+            out.value[qid], out.mcse[qid] = 0.0, 0.0
+            out.method[qid] = "none: no payoff reads it or a question linked to it"
+            continue
+        r = engine.evppi(u, scen.values[v.name], discrete=v.discrete, weights=scen.weights)
+        out.value[qid] = _clean(r.value, scale)
+        out.mcse[qid] = r.mcse
+        out.method[qid] = "conditioning" + (" (exact)" if scen.exact else "")
+        if r.method == "regression":
+            out.method[qid] = "regression (P-spline, GCV; Strong et al. 2014)"
+    return out
+
+
+def _quantity_evppi(
+    decision: Decision, scen: Scenarios, u: np.ndarray, scale: float
+) -> dict[str, float]:
+    """The EVPPI of each uncertain payoff quantity drawn once per scenario."""
+    out: dict[str, float] = {}
+    for q in decision.quantities.values():
+        if q.uncertain and np.ndim(scen.quantities[q.name]) == 1:
+            out[q.name] = _clean(
+                engine.evppi(
+                    u, np.asarray(scen.quantities[q.name]), discrete=False, weights=scen.weights
+                ).value,
+                scale,
+            )
+    return out
 
 
 def ex_post(

@@ -70,8 +70,6 @@ def _default_range(x: float) -> tuple[float, float]:
 
 def quantity(raw: Any, name: str, loc: tuple[Any, ...], chk: Checker) -> Quantity | None:
     """A number, ``{value: x, range: [lo, hi]}`` or ``{distribution: name, <params>}``."""
-    from forecasting.probability import NAMED_DISTRIBUTIONS
-
     x = number(raw)
     if x is not None:
         lo, hi = _default_range(x)
@@ -85,74 +83,100 @@ def quantity(raw: Any, name: str, loc: tuple[Any, ...], chk: Checker) -> Quantit
     just = raw.get("justification")
     if just is not None and not isinstance(just, str):
         chk.add((*loc, "justification"), "must be text")
-    rng = raw.get("range")
     if "distribution" in raw:
-        dname = raw["distribution"]
-        if dname not in NAMED_DISTRIBUTIONS:
-            chk.add(
-                (*loc, "distribution"),
-                f"{show(dname)} is not allowed; choose one of {', '.join(NAMED_DISTRIBUTIONS)}",
-            )
-            return None
-        want = NAMED_DISTRIBUTIONS[dname]
-        params = {
-            k: v for k, v in raw.items() if k not in ("distribution", "justification", "range")
-        }
-        missing = [p for p in want if p not in params]
-        extra = [p for p in params if p not in want]
-        if missing or extra:
-            chk.add(
-                loc,
-                f"a {dname} distribution takes {', '.join(want)}"
-                + (f"; missing {', '.join(missing)}" if missing else "")
-                + (f"; unknown {', '.join(extra)}" if extra else ""),
-            )
-            return None
-        nums = {}
-        for p in want:
-            v = number(params[p])
-            if v is None:
-                chk.add((*loc, p), f"{show(params[p])} is not a finite number")
-                return None
-            nums[p] = v
-        q = Quantity(name, distribution={"name": dname, "params": nums}, justification=just)
-        try:
-            with np.errstate(all="ignore"):
-                lo, med, hi = (float(v) for v in q.frozen().ppf([0.05, 0.5, 0.95]))
-                mean = q.nominal
-        except (ValueError, TypeError, ZeroDivisionError) as exc:
-            chk.add(loc, f"the {dname} distribution is not valid: {exc}")
-            return None
-        if not all(map(math.isfinite, (lo, med, hi, mean))):
-            chk.add(loc, f"the {dname} distribution with {nums} is not valid (check its scale)")
-            return None
-        if rng is not None:
-            r = _range(rng, (*loc, "range"), chk)
-            if r is None:
-                return None
-            lo, hi = r
-        return Quantity(name, distribution=q.distribution, low=lo, high=hi, justification=just)
+        return _distribution_quantity(raw, name, loc, chk, just)
     if "value" in raw:
-        unknown = [k for k in raw if k not in ("value", "range", "justification")]
-        if unknown:
-            chk.add((*loc, unknown[0]), "unknown field; allowed: value, range, justification")
-            return None
-        x = number(raw["value"])
-        if x is None:
-            chk.add((*loc, "value"), f"{show(raw['value'])} is not a finite number")
-            return None
-        lo, hi = _default_range(x)
-        if rng is not None:
-            r = _range(rng, (*loc, "range"), chk)
-            if r is None:
-                return None
-            lo, hi = r
-            if not lo <= x <= hi:
-                chk.add((*loc, "range"), f"[{lo:g}, {hi:g}] does not contain the value {x:g}")
-                return None
-        return Quantity(name, value=x, low=lo, high=hi, justification=just)
+        return _value_quantity(raw, name, loc, chk, just)
     chk.add(loc, "give a number, {value: x, range: [low, high]} or {distribution: name, ...}")
     return None
+
+
+def _distribution_params(
+    raw: dict[str, Any], loc: tuple[Any, ...], chk: Checker
+) -> dict[str, float] | None:
+    """The numeric parameters of ``{distribution: name, <params>}``, or ``None`` (reported)."""
+    from forecasting.probability import NAMED_DISTRIBUTIONS
+
+    dname = raw["distribution"]
+    if dname not in NAMED_DISTRIBUTIONS:
+        chk.add(
+            (*loc, "distribution"),
+            f"{show(dname)} is not allowed; choose one of {', '.join(NAMED_DISTRIBUTIONS)}",
+        )
+        return None
+    want = NAMED_DISTRIBUTIONS[dname]
+    params = {k: v for k, v in raw.items() if k not in ("distribution", "justification", "range")}
+    missing = [p for p in want if p not in params]
+    extra = [p for p in params if p not in want]
+    if missing or extra:
+        chk.add(
+            loc,
+            f"a {dname} distribution takes {', '.join(want)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(extra)}" if extra else ""),
+        )
+        return None
+    nums = {}
+    for p in want:
+        v = number(params[p])
+        if v is None:
+            chk.add((*loc, p), f"{show(params[p])} is not a finite number")
+            return None
+        nums[p] = v
+    return nums
+
+
+def _distribution_quantity(
+    raw: dict[str, Any], name: str, loc: tuple[Any, ...], chk: Checker, just: Any
+) -> Quantity | None:
+    """``{distribution: name, <params>, range?}``: its range defaults to the 5–95% interval."""
+    nums = _distribution_params(raw, loc, chk)
+    if nums is None:
+        return None
+    dname = raw["distribution"]
+    q = Quantity(name, distribution={"name": dname, "params": nums}, justification=just)
+    try:
+        with np.errstate(all="ignore"):
+            lo, med, hi = (float(v) for v in q.frozen().ppf([0.05, 0.5, 0.95]))
+            mean = q.nominal
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        chk.add(loc, f"the {dname} distribution is not valid: {exc}")
+        return None
+    if not all(map(math.isfinite, (lo, med, hi, mean))):
+        chk.add(loc, f"the {dname} distribution with {nums} is not valid (check its scale)")
+        return None
+    rng = raw.get("range")
+    if rng is not None:
+        r = _range(rng, (*loc, "range"), chk)
+        if r is None:
+            return None
+        lo, hi = r
+    return Quantity(name, distribution=q.distribution, low=lo, high=hi, justification=just)
+
+
+def _value_quantity(
+    raw: dict[str, Any], name: str, loc: tuple[Any, ...], chk: Checker, just: Any
+) -> Quantity | None:
+    """``{value: x, range?: [lo, hi]}``: the range must contain the value."""
+    unknown = [k for k in raw if k not in ("value", "range", "justification")]
+    if unknown:
+        chk.add((*loc, unknown[0]), "unknown field; allowed: value, range, justification")
+        return None
+    x = number(raw["value"])
+    if x is None:
+        chk.add((*loc, "value"), f"{show(raw['value'])} is not a finite number")
+        return None
+    lo, hi = _default_range(x)
+    rng = raw.get("range")
+    if rng is not None:
+        r = _range(rng, (*loc, "range"), chk)
+        if r is None:
+            return None
+        lo, hi = r
+        if not lo <= x <= hi:
+            chk.add((*loc, "range"), f"[{lo:g}, {hi:g}] does not contain the value {x:g}")
+            return None
+    return Quantity(name, value=x, low=lo, high=hi, justification=just)
 
 
 def _range(raw: Any, loc: tuple[Any, ...], chk: Checker) -> tuple[float, float] | None:

@@ -131,6 +131,28 @@ def compile_expression(text: str, names: Mapping[str, tuple[str, ...] | None]) -
     return Expression(text, frozenset(used), fn)
 
 
+#: what the parts of Python that expressions leave out are called in messages
+_REJECTED: dict[type[ast.AST], str] = {
+    ast.Attribute: "attributes (a.b)",
+    ast.Subscript: "subscripts (a[b])",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "f-strings",
+    ast.NamedExpr: "assignments (:=)",
+    ast.Starred: "starred values",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.Slice: "slices",
+}
+
+
 class _Compiler:
     def __init__(self, names: Mapping[str, tuple[str, ...] | None], used: set[str], text: str):
         self.names = names
@@ -150,34 +172,13 @@ class _Compiler:
         if isinstance(node, ast.Name):
             return self._name(node)
         if isinstance(node, ast.BinOp):
-            op = _BINOPS.get(type(node.op))
-            if op is None:
-                sym = _SYMBOL.get(type(node.op), type(node.op).__name__)
-                raise ExpressionError(f"the operator {sym} is not allowed; {_ALLOWED}")
-            left, right = self.build(node.left, d), self.build(node.right, d)
-            return lambda env: op(left(env), right(env))
+            return self._binop(node, d)
         if isinstance(node, ast.UnaryOp):
-            inner = self.build(node.operand, d)
-            if isinstance(node.op, ast.USub):
-                return lambda env: np.negative(inner(env))
-            if isinstance(node.op, ast.UAdd):
-                return inner
-            if isinstance(node.op, ast.Not):
-                return lambda env: (np.asarray(inner(env)) == 0).astype(float)
-            raise ExpressionError(f"the operator ~ is not allowed; {_ALLOWED}")
+            return self._unaryop(node, d)
         if isinstance(node, ast.Compare):
             return self._compare(node, d)
         if isinstance(node, ast.BoolOp):
-            parts = [self.build(v, d) for v in node.values]
-            combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-
-            def boolop(env: Mapping[str, Any]) -> Array:
-                out = np.asarray(parts[0](env)) != 0
-                for p in parts[1:]:
-                    out = combine(out, np.asarray(p(env)) != 0)
-                return out.astype(float)
-
-            return boolop
+            return self._boolop(node, d)
         if isinstance(node, ast.IfExp):
             test, body, other = (self.build(n, d) for n in (node.test, node.body, node.orelse))
             return lambda env: np.where(np.asarray(test(env)) != 0, body(env), other(env))
@@ -185,26 +186,38 @@ class _Compiler:
             func = node.func
             name = func.id if isinstance(func, ast.Name) else self._src(func)
             raise ExpressionError(f"calls are not allowed ({name}(...)): {_ALLOWED}")
-        what = {
-            ast.Attribute: "attributes (a.b)",
-            ast.Subscript: "subscripts (a[b])",
-            ast.Lambda: "lambda",
-            ast.ListComp: "comprehensions",
-            ast.SetComp: "comprehensions",
-            ast.DictComp: "comprehensions",
-            ast.GeneratorExp: "comprehensions",
-            ast.List: "lists",
-            ast.Tuple: "tuples",
-            ast.Dict: "dicts",
-            ast.Set: "sets",
-            ast.JoinedStr: "f-strings",
-            ast.NamedExpr: "assignments (:=)",
-            ast.Starred: "starred values",
-            ast.Await: "await",
-            ast.Yield: "yield",
-            ast.Slice: "slices",
-        }.get(type(node), type(node).__name__)
+        what = _REJECTED.get(type(node), type(node).__name__)
         raise ExpressionError(f"{what} are not allowed: {_ALLOWED}")
+
+    def _binop(self, node: ast.BinOp, depth: int) -> Node:
+        op = _BINOPS.get(type(node.op))
+        if op is None:
+            sym = _SYMBOL.get(type(node.op), type(node.op).__name__)
+            raise ExpressionError(f"the operator {sym} is not allowed; {_ALLOWED}")
+        left, right = self.build(node.left, depth), self.build(node.right, depth)
+        return lambda env: op(left(env), right(env))
+
+    def _unaryop(self, node: ast.UnaryOp, depth: int) -> Node:
+        inner = self.build(node.operand, depth)
+        if isinstance(node.op, ast.USub):
+            return lambda env: np.negative(inner(env))
+        if isinstance(node.op, ast.UAdd):
+            return inner
+        if isinstance(node.op, ast.Not):
+            return lambda env: (np.asarray(inner(env)) == 0).astype(float)
+        raise ExpressionError(f"the operator ~ is not allowed; {_ALLOWED}")
+
+    def _boolop(self, node: ast.BoolOp, depth: int) -> Node:
+        parts = [self.build(v, depth) for v in node.values]
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+
+        def boolop(env: Mapping[str, Any]) -> Array:
+            out = np.asarray(parts[0](env)) != 0
+            for p in parts[1:]:
+                out = combine(out, np.asarray(p(env)) != 0)
+            return out.astype(float)
+
+        return boolop
 
     def _constant(self, node: ast.Constant) -> Node:
         v = node.value

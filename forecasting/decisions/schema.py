@@ -336,65 +336,11 @@ def _compile(
     # problem: the first one already says what is wrong
     comp.failed = {n for n in spec.questions if n not in variables}
     comp.names.update({n: None for n in comp.failed})
-    params: list[str] = []
-    for name, raw in spec.parameters.items():
-        loc = ("parameters", name)
-        if not _NAME.match(name) or keyword.iskeyword(name):
-            chk.add(loc, f"{name!r} is not a valid parameter name; use letters, digits and _")
-            continue
-        if name in spec.questions:
-            chk.add(loc, f"{name!r} is already a variable (under questions)")
-            continue
-        q = quantity(raw, name, loc, chk)
-        comp.names[name] = None
-        if q is not None:
-            comp.quantities[name] = q
-            params.append(name)
-    payoffs: dict[str, Payoff] = {}
-    for key, p in spec.payoffs.items():
-        loc = ("payoffs", key)
-        if key not in labels:
-            chk.add(loc, f"{key!r} is not an option; options: {', '.join(options)}")
-            continue
-        given = [k for k in ("value", "expr", "table") if getattr(p, k) is not None]
-        if len(given) != 1:
-            chk.add(
-                loc,
-                "give exactly one of value, expr or table"
-                + (f" (got {', '.join(given)})" if given else ""),
-            )
-            continue
-        payoff: Payoff | None = None
-        if p.table is not None:
-            if not p.table:
-                chk.add((*loc, "table"), "the table has no rows")
-                continue
-            payoff = comp.table(key, p.table, (*loc, "table"))
-        elif p.expr is not None:
-            e = comp.expression(p.expr, (*loc, "expr"))
-            payoff = None if e is None else ExprPayoff(key, e)
-        else:
-            ref = comp.cell(p.value, f"payoffs.{key}", (*loc, "value"), f"{key}: every scenario")
-            payoff = None if ref is None else ValuePayoff(key, ref)
-        if payoff is not None:
-            payoff.justification = p.justification
-            payoffs[key] = payoff
-    missing = [o for o in options if o not in spec.payoffs]
-    if missing:
-        chk.add(
-            ("payoffs",), f"no payoff for option(s) {', '.join(missing)}; every option needs one"
-        )
-    try:
-        utility = Utility(spec.utility.kind, spec.utility.risk_tolerance)
-    except Exception as exc:  # DecisionError with a message naming the field
-        chk.add(("utility",), str(exc).removeprefix("utility: "))
-        utility = Utility()
+    params = _parameters(spec, comp, chk)
+    payoffs = _payoffs(spec, comp, options, labels, chk)
+    utility = _utility(spec, chk)
     correlations = _correlations(spec, variables, chk, comp.failed)
-    if spec.by is not None:
-        _check_by(spec.by, ("by",), chk)
-    for i, f in enumerate(spec.fallback):
-        if f != "none":
-            _check_by(f, ("fallback", i), chk)
+    _check_sources(spec, chk)
     if len(chk.problems) > n0:
         return None
     return Decision(
@@ -411,6 +357,92 @@ def _compile(
         utility=utility,
         correlations=correlations,
     )
+
+
+def _parameters(spec: DecisionSpec, comp: Compiler, chk: Checker) -> list[str]:
+    """The names of the valid parameters; each one's quantity goes into ``comp``."""
+    params: list[str] = []
+    for name, raw in spec.parameters.items():
+        loc = ("parameters", name)
+        if not _NAME.match(name) or keyword.iskeyword(name):
+            chk.add(loc, f"{name!r} is not a valid parameter name; use letters, digits and _")
+            continue
+        if name in spec.questions:
+            chk.add(loc, f"{name!r} is already a variable (under questions)")
+            continue
+        q = quantity(raw, name, loc, chk)
+        comp.names[name] = None
+        if q is not None:
+            comp.quantities[name] = q
+            params.append(name)
+    return params
+
+
+def _payoffs(
+    spec: DecisionSpec,
+    comp: Compiler,
+    options: list[str],
+    labels: Mapping[str, str],
+    chk: Checker,
+) -> dict[str, Payoff]:
+    """The compiled payoff of each option whose payoff is valid."""
+    payoffs: dict[str, Payoff] = {}
+    for key, p in spec.payoffs.items():
+        loc = ("payoffs", key)
+        if key not in labels:
+            chk.add(loc, f"{key!r} is not an option; options: {', '.join(options)}")
+            continue
+        payoff = _payoff(key, p, comp, loc, chk)
+        if payoff is not None:
+            payoff.justification = p.justification
+            payoffs[key] = payoff
+    missing = [o for o in options if o not in spec.payoffs]
+    if missing:
+        chk.add(
+            ("payoffs",), f"no payoff for option(s) {', '.join(missing)}; every option needs one"
+        )
+    return payoffs
+
+
+def _payoff(
+    key: str, p: PayoffSpec, comp: Compiler, loc: tuple[Any, ...], chk: Checker
+) -> Payoff | None:
+    """One option's payoff: a value, an expression or a table."""
+    given = [k for k in ("value", "expr", "table") if getattr(p, k) is not None]
+    if len(given) != 1:
+        chk.add(
+            loc,
+            "give exactly one of value, expr or table"
+            + (f" (got {', '.join(given)})" if given else ""),
+        )
+        return None
+    if p.table is not None:
+        if not p.table:
+            chk.add((*loc, "table"), "the table has no rows")
+            return None
+        return comp.table(key, p.table, (*loc, "table"))
+    if p.expr is not None:
+        e = comp.expression(p.expr, (*loc, "expr"))
+        return None if e is None else ExprPayoff(key, e)
+    ref = comp.cell(p.value, f"payoffs.{key}", (*loc, "value"), f"{key}: every scenario")
+    return None if ref is None else ValuePayoff(key, ref)
+
+
+def _utility(spec: DecisionSpec, chk: Checker) -> Utility:
+    try:
+        return Utility(spec.utility.kind, spec.utility.risk_tolerance)
+    except Exception as exc:  # DecisionError with a message naming the field
+        chk.add(("utility",), str(exc).removeprefix("utility: "))
+        return Utility()
+
+
+def _check_sources(spec: DecisionSpec, chk: Checker) -> None:
+    """``by`` and each ``fallback`` name a forecast source."""
+    if spec.by is not None:
+        _check_by(spec.by, ("by",), chk)
+    for i, f in enumerate(spec.fallback):
+        if f != "none":
+            _check_by(f, ("fallback", i), chk)
 
 
 def _correlations(

@@ -273,9 +273,26 @@ def joint_model(
     resolved: dict[str, Resolved | None] = {}
     for v in decision.variables:
         resolved[v.name] = source.lookup(questions[v.question_id])
+    links = _links(decision, resolved, source, questions, notes, sources)
+    marginals = _marginals(decision, resolved, links, source, sources)
+    correlations = _unlinked_correlations(decision, links, notes)
+    model = JointModel(decision.variables, marginals, links, correlations, notes)
+    _note_incoherent_links(decision, model, links, marginals, notes)
+    return model, sources
+
+
+def _links(
+    decision: Decision,
+    resolved: dict[str, Resolved | None],
+    source: ForecastSource,
+    questions: dict[str, Question],
+    notes: list[str],
+    sources: dict[str, str],
+) -> dict[str, Link]:
+    """Child variable -> its link to the first parent with conditional questions on it that
+    ``source`` can forecast (never making a cycle)."""
     arms_index = conditional_arms(questions)
     links: dict[str, Link] = {}
-    by_name = {v.name: v for v in decision.variables}
 
     def ancestors(name: str) -> set[str]:
         out = set()
@@ -301,6 +318,18 @@ def joint_model(
             if link is not None:
                 links[child.name] = link
                 break
+    return links
+
+
+def _marginals(
+    decision: Decision,
+    resolved: dict[str, Resolved | None],
+    links: dict[str, Link],
+    source: ForecastSource,
+    sources: dict[str, str],
+) -> dict[str, Marginal]:
+    """Variable -> its own forecast (a placeholder when nothing can read it); raises
+    :class:`DecisionError` for a variable that is needed and has none."""
     marginals: dict[str, Marginal] = {}
     read = set().union(*(p.names for p in decision.payoffs.values()))
     parents = {lk.parent for lk in links.values()}
@@ -324,6 +353,14 @@ def joint_model(
                 f"{source.at.date().isoformat()}; record one, or name another source with "
                 "--by or the decision's fallback"
             )
+    return marginals
+
+
+def _unlinked_correlations(
+    decision: Decision, links: dict[str, Link], notes: list[str]
+) -> tuple[tuple[str, str, float], ...]:
+    """The stated correlations, less those between variables conditional questions link."""
+    by_name = {v.name: v for v in decision.variables}
     correlations = []
     for a, b, rho in decision.correlations:
         if links.get(a, Link("", [])).parent == b or links.get(b, Link("", [])).parent == a:
@@ -333,7 +370,19 @@ def joint_model(
             )
             continue
         correlations.append((a, b, rho))
-    model = JointModel(decision.variables, marginals, links, tuple(correlations), notes)
+    return tuple(correlations)
+
+
+def _note_incoherent_links(
+    decision: Decision,
+    model: JointModel,
+    links: dict[str, Link],
+    marginals: dict[str, Marginal],
+    notes: list[str],
+) -> None:
+    """Note each linked variable whose own forecast differs from the one its conditional
+    questions imply by more than 0.05."""
+    by_name = {v.name: v for v in decision.variables}
     for name, lk in links.items():
         pm = model.marginal_probability(lk.parent)
         direct = marginals.get(name)
@@ -350,7 +399,6 @@ def joint_model(
                     f"the one its conditional questions imply; the conditional ones are used "
                     "(see `forecast coherence`)"
                 )
-    return model, sources
 
 
 def _placeholder(v: Variable) -> Marginal:

@@ -9,6 +9,7 @@ states the units it adds up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -65,10 +66,6 @@ def voi_ranking(
     ``question_id``, ``title``, ``evppi`` (the sum), ``decisions`` (id -> EVPPI),
     ``n_decisions`` and ``rank``.
     """
-    from forecasting.journal.frames import resolutions_frame
-
-    from .sources import ForecastSource
-
     ds = decisions if decisions is not None else workspace_decisions(ws)
     notes: list[str] = []
     if ds.problems:
@@ -76,13 +73,53 @@ def voi_ranking(
             f"{len(ds.problems)} problem(s) in decision files; those decisions are left out "
             "(see `forecast decisions validate`)"
         )
+    ev = _evppi_by_question(ws, ds, at=at, by=by, draws=draws, include_closed=include_closed)
+    notes.extend(ev.notes)
+    rows = _ranked_rows(ws, ev.totals)
+    if draws is None:
+        notes.append(
+            f"each decision computed with at most {VOI_DRAWS:,} Monte Carlo draws (--draws "
+            "to change); `forecast decide` gives its full figures"
+        )
+    if len(ev.units) > 1:
+        notes.append(
+            "EVPPI is summed across decisions in different units ("
+            + "; ".join(sorted(ev.units))
+            + "): treat the ranking as a rough guide"
+        )
+    return VoiRanking(rows, notes, ev.used)
+
+
+@dataclass
+class _Evppi:
+    """Each question's EVPPI in each decision that could be computed."""
+
+    totals: dict[str, dict[str, float]] = field(default_factory=dict)  # qid -> dec id -> EVPPI
+    used: list[str] = field(default_factory=list)  # the decisions computed
+    units: set[str] = field(default_factory=set)  # their units
+    notes: list[str] = field(default_factory=list)  # one per decision not computed
+
+
+def _evppi_by_question(
+    ws: Workspace,
+    ds: DecisionSet,
+    *,
+    at: datetime | str | None,
+    by: str | None,
+    draws: int | None,
+    include_closed: bool,
+) -> _Evppi:
+    """Compute every decision of ``ds`` (sharing forecast sources) and collect the EVPPI of
+    the questions open at its time (all of them if ``include_closed``)."""
+    from forecasting.journal.frames import resolutions_frame
+
+    from .sources import ForecastSource
+
     frame = ws.forecasts_frame()
     rf = resolutions_frame(ws.journal)
     resolved = {r.question_id: r.resolved_at for r in rf.itertuples(index=False) if r.resolution_id}
     sources: dict[tuple[Any, ...], ForecastSource] = {}
-    totals: dict[str, dict[str, float]] = {}
-    used: list[str] = []
-    units: set[str] = set()
+    out = _Evppi()
     now = ws.clock()
     for dec in ds:
         when = _at(ws, at, dec, now)
@@ -103,13 +140,18 @@ def voi_ranking(
                 source=sources[key],
             )
         except ForecastingError as exc:
-            notes.append(f"{dec.id}: not computed: {exc}")
+            out.notes.append(f"{dec.id}: not computed: {exc}")
             continue
-        used.append(dec.id)
-        units.add(dec.unit)
+        out.used.append(dec.id)
+        out.units.add(dec.unit)
         for qid, value in res.evppi.items():
             if include_closed or _open_at(ws, qid, when, resolved):
-                totals.setdefault(qid, {})[dec.id] = value
+                out.totals.setdefault(qid, {})[dec.id] = value
+    return out
+
+
+def _ranked_rows(ws: Workspace, totals: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """One row per question, by summed EVPPI (highest first), with its ``rank``."""
     rows: list[dict[str, Any]] = []
     for qid, per in totals.items():
         rows.append(
@@ -124,15 +166,4 @@ def voi_ranking(
     rows.sort(key=lambda r: (-float(r["evppi"]), str(r["question_id"])))
     for i, r in enumerate(rows, 1):
         r["rank"] = i
-    if draws is None:
-        notes.append(
-            f"each decision computed with at most {VOI_DRAWS:,} Monte Carlo draws (--draws "
-            "to change); `forecast decide` gives its full figures"
-        )
-    if len(units) > 1:
-        notes.append(
-            "EVPPI is summed across decisions in different units ("
-            + "; ".join(sorted(units))
-            + "): treat the ranking as a rough guide"
-        )
-    return VoiRanking(rows, notes, used)
+    return rows

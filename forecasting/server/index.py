@@ -92,6 +92,24 @@ class _Question:
     version: int = 0
 
 
+@dataclass(frozen=True)
+class _Record:
+    """One journal record as :meth:`JournalIndex.apply` reads it."""
+
+    seq: int
+    record_id: str
+    question_id: str | None
+    forecaster: str | None
+    recorded_at: datetime
+    as_of: str | None
+    data: dict[str, Any]  # the payload
+
+    @property
+    def at(self) -> datetime:
+        """``as_of``, or ``recorded_at`` when not given."""
+        return _dt(self.as_of) if self.as_of else self.recorded_at
+
+
 class JournalIndex:
     """Forecasts, comments, evidence and resolutions by question, kept up to date.
 
@@ -147,86 +165,104 @@ class JournalIndex:
         as_of: str | None,
         payload: str,
     ) -> None:
-        d = json.loads(payload)
-        rec_at = _dt(recorded_at)
-        if kind == "forecast" and question_id:
-            t = _dt(as_of) if as_of else rec_at
-            row = ForecastRow(
-                seq,
-                record_id,
-                question_id,
-                forecaster or "",
-                t,
-                rec_at,
-                d["value"],
-                d.get("rationale"),
-                tuple(d.get("evidence_ids") or ()),
-                (rec_at - t).total_seconds() > 86400,
-            )
-            qs = self.questions[question_id]
-            qs.forecasts.append(row)
-            qs.version = seq
-            self._owner[record_id] = (question_id,)
-            self.forecast_version = seq
-        elif kind == "comment" and question_id:
-            qs = self.questions[question_id]
-            qs.comments.append(
-                CommentRow(
-                    seq,
-                    record_id,
-                    question_id,
-                    forecaster or "",
-                    str(d.get("text", "")),
-                    d.get("reply_to"),
-                    rec_at,
-                )
-            )
-            qs.version = seq
-            self._owner[record_id] = (question_id,)
+        """Fold in one journal record (a row of the ``records`` table)."""
+        rec = _Record(
+            seq, record_id, question_id, forecaster, _dt(recorded_at), as_of, json.loads(payload)
+        )
+        if kind == "forecast" and rec.question_id:
+            self._add_forecast(rec, rec.question_id)
+        elif kind == "comment" and rec.question_id:
+            self._add_comment(rec, rec.question_id)
         elif kind == "evidence":
-            qids = tuple(d.get("question_ids") or ())
-            ev = EvidenceRow(
-                seq,
-                record_id,
-                str(d.get("title", "")),
-                str(d.get("source", "")),
-                _dt(d["observed_at"]),
-                str(d.get("kind", "note")),
-                d.get("data") or {},
-                qids,
-                forecaster,
-                rec_at,
-            )
-            self.evidence[record_id] = ev
-            for qid in qids:
-                self.questions[qid].evidence.append(record_id)
-                self.questions[qid].version = seq
-            self._owner[record_id] = qids
-            self.evidence_version = seq
-        elif kind == "resolution" and question_id:
-            res = ResolutionRow(
-                seq,
-                record_id,
-                question_id,
-                d.get("outcome"),
-                bool(d.get("annulled")),
-                str(d.get("source", "")),
-                d.get("resolver"),
-                _dt(as_of) if as_of else rec_at,
-            )
-            qs = self.questions[question_id]
-            qs.resolutions.append(res)
-            qs.version = seq
-            self._owner[record_id] = (question_id,)
-            self.forecast_version = seq
+            self._add_evidence(rec)
+        elif kind == "resolution" and rec.question_id:
+            self._add_resolution(rec, rec.question_id)
         elif kind == "retraction":
-            target = d.get("target")
-            self.retracted[target] = str(d.get("reason", ""))
-            for qid in self._owner.get(target, ()):
-                self.questions[qid].version = seq
-            self.forecast_version = seq
-            self.evidence_version = seq
+            self._add_retraction(rec)
         self.seq = max(self.seq, seq)
+
+    def _touch(self, rec: _Record, qids: tuple[str, ...]) -> None:
+        """Record that ``rec`` belongs to ``qids`` and changes what their pages show."""
+        for qid in qids:
+            self.questions[qid].version = rec.seq
+        self._owner[rec.record_id] = qids
+
+    def _add_forecast(self, rec: _Record, qid: str) -> None:
+        d, t = rec.data, rec.at
+        row = ForecastRow(
+            rec.seq,
+            rec.record_id,
+            qid,
+            rec.forecaster or "",
+            t,
+            rec.recorded_at,
+            d["value"],
+            d.get("rationale"),
+            tuple(d.get("evidence_ids") or ()),
+            (rec.recorded_at - t).total_seconds() > 86400,
+        )
+        self.questions[qid].forecasts.append(row)
+        self._touch(rec, (qid,))
+        self.forecast_version = rec.seq
+
+    def _add_comment(self, rec: _Record, qid: str) -> None:
+        d = rec.data
+        self.questions[qid].comments.append(
+            CommentRow(
+                rec.seq,
+                rec.record_id,
+                qid,
+                rec.forecaster or "",
+                str(d.get("text", "")),
+                d.get("reply_to"),
+                rec.recorded_at,
+            )
+        )
+        self._touch(rec, (qid,))
+
+    def _add_evidence(self, rec: _Record) -> None:
+        d = rec.data
+        qids = tuple(d.get("question_ids") or ())
+        self.evidence[rec.record_id] = EvidenceRow(
+            rec.seq,
+            rec.record_id,
+            str(d.get("title", "")),
+            str(d.get("source", "")),
+            _dt(d["observed_at"]),
+            str(d.get("kind", "note")),
+            d.get("data") or {},
+            qids,
+            rec.forecaster,
+            rec.recorded_at,
+        )
+        for qid in qids:
+            self.questions[qid].evidence.append(rec.record_id)
+        self._touch(rec, qids)
+        self.evidence_version = rec.seq
+
+    def _add_resolution(self, rec: _Record, qid: str) -> None:
+        d = rec.data
+        res = ResolutionRow(
+            rec.seq,
+            rec.record_id,
+            qid,
+            d.get("outcome"),
+            bool(d.get("annulled")),
+            str(d.get("source", "")),
+            d.get("resolver"),
+            rec.at,
+        )
+        self.questions[qid].resolutions.append(res)
+        self._touch(rec, (qid,))
+        self.forecast_version = rec.seq
+
+    def _add_retraction(self, rec: _Record) -> None:
+        target: Any = rec.data.get("target")
+        self.retracted[target] = str(rec.data.get("reason", ""))
+        for qid in self._owner.get(target, ()):
+            self.questions[qid].version = rec.seq
+        self.forecast_version = rec.seq
+        self.evidence_version = rec.seq
 
     # ----------------------------------------------------------------- derived
     def resolution(self, qid: str) -> ResolutionRow | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -33,6 +35,8 @@ from .views import (
 )
 
 if TYPE_CHECKING:
+    from ..questions import Question
+    from .index import CommentRow, EvidenceRow, ForecastRow, ResolutionRow
     from .state import Server
 
 __all__ = ["router"]
@@ -194,31 +198,40 @@ def dashboard(request: Request, user: User = Depends(page_user), due: int = 0) -
 
 
 # ------------------------------------------------------------------------ question page
-def question_context(
-    server: Server, user: User, qid: str, *, show_all: bool = False
-) -> dict[str, Any]:
-    """Everything the question page shows."""
-    try:
-        q = server.question(qid)
-    except UnknownQuestionError as exc:
-        raise PageError(404, "No such question", str(exc)) from None
+@dataclass(frozen=True)
+class _QuestionRecords:
+    """What the journal index holds about one question, read under its lock."""
+
+    forecasts: list[ForecastRow]
+    standing: dict[str, ForecastRow]
+    comments: list[CommentRow]
+    evidence: list[EvidenceRow]
+    resolution: ResolutionRow | None
+    version: int
+
+
+def _question_records(server: Server, qid: str) -> _QuestionRecords:
     with server.index_lock:
         idx = server.sync()
-        forecasts = idx.forecasts(q.id)
-        standing = idx.standing(q.id)
-        comments = idx.comments(q.id)
-        evidence = idx.evidence_for(q.id)
-        res = idx.resolution(q.id)
-        version = idx.version(q.id)
-    now = server.now
-    status = question_status(q, res, now)
-    team: TeamEstimate | None = server.team_estimate(q, standing)
-    mine = standing.get(user.name)
+        return _QuestionRecords(
+            forecasts=idx.forecasts(qid),
+            standing=idx.standing(qid),
+            comments=idx.comments(qid),
+            evidence=idx.evidence_for(qid),
+            resolution=idx.resolution(qid),
+            version=idx.version(qid),
+        )
+
+
+def _standing_table(
+    standing: Mapping[str, ForecastRow], q: Question, now: datetime
+) -> list[dict[str, Any]]:
+    """One row per standing forecast: analysts first, then teams, models and the others."""
 
     def order(name: str) -> tuple[int, str]:
         return ({"analyst": 0, "team": 1, "model": 2}.get(kind(name), 3), name)
 
-    table = [
+    return [
         {
             "who": f.forecaster,
             "kind": kind(f.forecaster),
@@ -232,6 +245,12 @@ def question_context(
         }
         for f in sorted(standing.values(), key=lambda f: order(f.forecaster))
     ]
+
+
+def _discussion(
+    comments: list[CommentRow], forecasts: list[ForecastRow], q: Question
+) -> list[dict[str, Any]]:
+    """The comments and the forecasts with a rationale, oldest first."""
     thread: list[dict[str, Any]] = [
         {
             "kind": "comment",
@@ -258,6 +277,34 @@ def question_context(
         if f.rationale
     ]
     thread.sort(key=lambda e: e["when"])
+    return thread
+
+
+def _permissions(user: User, status: str) -> dict[str, bool]:
+    """Which of the question page's forms ``user`` may use while the question is ``status``."""
+    return {
+        "can_forecast": user.can("forecast") and status == "open",
+        "can_comment": user.can("comment"),
+        "can_evidence": user.can("evidence") and status in ("open", "closed"),
+        "can_resolve": user.can("resolve") and status != "not open yet",
+    }
+
+
+def question_context(
+    server: Server, user: User, qid: str, *, show_all: bool = False
+) -> dict[str, Any]:
+    """Everything the question page shows."""
+    try:
+        q = server.question(qid)
+    except UnknownQuestionError as exc:
+        raise PageError(404, "No such question", str(exc)) from None
+    recs = _question_records(server, q.id)
+    res = recs.resolution
+    now = server.now
+    status = question_status(q, res, now)
+    team: TeamEstimate | None = server.team_estimate(q, recs.standing)
+    mine = recs.standing.get(user.name)
+    thread = _discussion(recs.comments, recs.forecasts, q)
     n_thread = len(thread)
     if not show_all and n_thread > THREAD_LIMIT:
         thread = thread[-THREAD_LIMIT:]
@@ -272,23 +319,20 @@ def question_context(
         "mine": mine,
         "mine_text": long_value(mine.value, q) if mine else "",
         "mine_age": age_text(now - mine.as_of) if mine else "",
-        "table": table,
+        "table": _standing_table(recs.standing, q, now),
         "thread": thread,
         "n_thread": n_thread,
         "show_all": show_all,
-        "evidence": evidence,
-        "n_forecasts": len(forecasts),
+        "evidence": recs.evidence,
+        "n_forecasts": len(recs.forecasts),
         "fields": form_fields(q),
         "levels": QUANTILE_LEVELS,
         "level_key": level_key,
         "words": WORDS,
         "wep": WEP_TABLE,
-        "can_forecast": user.can("forecast") and status == "open",
-        "can_comment": user.can("comment"),
-        "can_evidence": user.can("evidence") and status in ("open", "closed"),
-        "can_resolve": user.can("resolve") and status != "not open yet",
+        **_permissions(user, status),
         "method": server.settings.team_method,
-        "version": version,
+        "version": recs.version,
         "errors": {},
         "typed": {},
     }
