@@ -1,4 +1,4 @@
-"""Question models meet the workspace: build a question's model from its ``model:`` block
+"""Question models meet the workspace (model runs): build a question's model from its ``model:`` block
 and the evidence in the journal, fit it, and record its forecasts as ``model:<name>``.
 
 PyMC fits are saved as NetCDF under ``<workspace>/models/<question>/<fit hash>.nc`` with their
@@ -23,6 +23,7 @@ __all__ = [
     "ModelRun",
     "build_question_model",
     "evidence_check",
+    "fit_saved",
     "model_forecaster",
     "run_model",
     "update_all",
@@ -115,7 +116,7 @@ class ModelRun:
     options: list[str] | None = None
 
 
-def _fit(ws: Workspace, q: Question, model: Any, at: datetime) -> Path | None:
+def fit_saved(ws: Workspace, q: Question, model: Any, at: datetime) -> Path | None:
     """Fit a PyMC model, re-using a saved fit with the same evidence if there is one."""
     if not hasattr(model, "fit_hash"):
         model.fit()
@@ -175,7 +176,7 @@ def run_model(
     notes += skipped
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        saved = _fit(ws, q, model, when)
+        saved = fit_saved(ws, q, model, when)
     notes += [str(w.message) for w in caught if "diagnostics" in str(w.message)]
     value = model.forecast_at(when)
     diag = model.diagnostics()

@@ -298,7 +298,7 @@ def parse_link_evidence(spec: Mapping[str, Any]) -> tuple[str | None, dict[str, 
 def evidence_for_link(ws: Workspace, item: NewsItem, lk: Link) -> dict[str, Any]:
     """The evidence record an item's link makes, checked against the question's model."""
     from .evidence import check_evidence_data
-    from .modelling import evidence_check
+    from .model_runs import evidence_check
 
     q = ws.question(lk.question_id)
     if not lk.reason or not lk.reason.strip() or len(lk.reason) > 1000:

@@ -42,7 +42,7 @@ from IPython.display import Markdown, display
 
 import forecasting
 from forecasting import Workspace, news
-from forecasting.modelling import run_model
+from forecasting.model_runs import run_model
 from forecasting.outcomes import apply_resolutions, read_resolutions
 from forecasting.plots import event_captions, forecaster_colors, plot_trajectory
 from forecasting.scoring import time_averaged_scores

@@ -104,7 +104,7 @@ def add(
         likelihoods=likelihoods,
         reliability=reliability,
     )
-    from ..modelling import evidence_check
+    from ..model_runs import evidence_check
 
     ws = open_workspace(ctx)
     rec = ws.add_evidence(

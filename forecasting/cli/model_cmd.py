@@ -57,7 +57,7 @@ def fit(ctx: click.Context, question: str, at: str | None) -> None:
     Example:
       forecast model fit kursk-nk-troops-in-russia
     """
-    from ..modelling import run_model
+    from ..model_runs import run_model
 
     _show_run(run_model(open_workspace(ctx), question, at=at), verbose=False)
 
@@ -73,7 +73,7 @@ def show(ctx: click.Context, question: str, at: str | None) -> None:
     Example:
       forecast model show kursk-nk-troops-engage
     """
-    from ..modelling import run_model
+    from ..model_runs import run_model
 
     ws = open_workspace(ctx)
     q = ws.question(question)
@@ -96,7 +96,7 @@ def forecast_(ctx: click.Context, question: str, at: str | None, record: bool) -
     Example:
       forecast model forecast kursk-nk-troops-engage --record
     """
-    from ..modelling import run_model
+    from ..model_runs import run_model
 
     run = run_model(open_workspace(ctx), question, at=at, record=record)
     _show_run(run, verbose=False)
@@ -117,7 +117,7 @@ def update(ctx: click.Context, at: str | None, no_progress: bool, as_json: bool)
     Example:
       forecast update
     """
-    from ..modelling import update_all
+    from ..model_runs import update_all
     from ..values import format_value
 
     out = update_all(open_workspace(ctx), at=at, progress=not no_progress)

@@ -202,7 +202,7 @@ def model_marginal(
     ws: Workspace, q: Question, at: datetime, notes: list[str]
 ) -> tuple[Marginal, str]:
     """The predictive distribution of ``q``'s model at ``at`` (clipped to its window)."""
-    from forecasting.modelling import build_question_model
+    from forecasting.model_runs import build_question_model
 
     when = min(max(at, q.open_at), q.close_at)
     if when != at:
@@ -237,16 +237,12 @@ def _model_draws(ws: Workspace, q: Question, model: Any, when: datetime) -> tupl
 
 
 def _fit_saved(ws: Workspace, q: Question, model: Any, when: datetime) -> None:
-    """Fit, re-using a saved PyMC fit when :mod:`forecasting.modelling` offers it."""
+    """Fit, re-using a saved PyMC fit (:func:`forecasting.model_runs.fit_saved`)."""
     if not hasattr(model, "fit_hash"):
         return  # closed form: nothing to fit
-    from forecasting import modelling
+    from forecasting.model_runs import fit_saved
 
-    fit = getattr(modelling, "_fit", None)
-    if fit is not None:
-        fit(ws, q, model, when)
-    else:  # pragma: no cover - depends on the modelling module's internals
-        model.fit(when)
+    fit_saved(ws, q, model, when)
 
 
 # --------------------------------------------------------------------------- joint model

@@ -36,7 +36,7 @@ def _start(ws: Workspace, qid: str) -> datetime:
 def record_priors(ws: Workspace, *, progress: bool = False) -> int:
     """The document's forecast and each model's prior, dated when the set was framed."""
     from forecasting.docforecast import record_document_forecast
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     n = 0
     with ws.journal.atomic():
@@ -98,7 +98,7 @@ def replay_news(ws: Workspace, *, progress: bool = False) -> int:
     re-forecast each affected question's model at the item's publication time; closed-form
     models are also re-forecast at each month start, until the outcome became known."""
     from forecasting import news as nw
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
     from forecasting.models import model_class
 
     entries = timeline(ws)

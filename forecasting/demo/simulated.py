@@ -113,7 +113,7 @@ def _outcome_sign(ws: Workspace, qid: str, real: dict[str, Any], rng: np.random.
     """+1 if the binary question's outcome is Yes, -1 if No (real, or drawn: SIMULATED)."""
     if qid in real and real[qid] is not None:
         return 1.0 if str(real[qid]).lower() in ("yes", "1", "1.0", "true") else -1.0
-    from forecasting.modelling import build_question_model
+    from forecasting.model_runs import build_question_model
 
     model, _, _ = build_question_model(ws, ws.question(qid), at=ws.question(qid).open_at)
     p = float(model.forecast_at(ws.question(qid).open_at).get("p", 0.5))
@@ -123,7 +123,7 @@ def _outcome_sign(ws: Workspace, qid: str, real: dict[str, Any], rng: np.random.
 def simulate_team(ws: Workspace, *, seed: int = 2024, progress: bool = False) -> int:
     """Record the SIMULATED analysts' forecasts and their monthly team pools."""
     from forecasting.aggregation import team_forecasts
-    from forecasting.modelling import build_question_model
+    from forecasting.model_runs import build_question_model
     from forecasting.news import inbox
     from forecasting.outcomes import read_resolutions
 

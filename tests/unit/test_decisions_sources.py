@@ -144,7 +144,7 @@ def test_fallback_to_the_model_is_stated(ws: Workspace) -> None:
 
 
 def test_the_models_drive_it(ws: Workspace) -> None:
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     res = decide(ws, "harbour", by="model", at="2024-01-01")
     assert res.sources["ships"].startswith("model:count at 2024-01-01 (negative binomial")

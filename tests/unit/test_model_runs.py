@@ -38,7 +38,7 @@ def mws(tmp_path: Path, make_collection, question_yaml):  # type: ignore[no-unty
 def test_bad_evidence_is_refused_and_nothing_written(mws, forecast) -> None:  # type: ignore[no-untyped-def]
     db = Path(mws.db_url.split("///", 1)[1])
     before = db.read_bytes()
-    from forecasting.modelling import evidence_check
+    from forecasting.model_runs import evidence_check
 
     cases = [
         ("bin", "hazard_ratio", {"ratio": -3.0}, "positive"),
@@ -105,7 +105,7 @@ def test_bad_evidence_is_refused_and_nothing_written(mws, forecast) -> None:  # 
 
 
 def test_hazard_forecast_decays_and_is_recorded_as_model(mws) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     early = run_model(mws, "bin", at="2020-02-01")
     late = run_model(mws, "bin", at="2020-12-01")
@@ -116,7 +116,7 @@ def test_hazard_forecast_decays_and_is_recorded_as_model(mws) -> None:  # type: 
 
 
 def test_hazard_ratio_evidence_raises_the_forecast(mws) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     before = run_model(mws, "bin", at="2020-06-02").value["p"]
     mws.add_evidence(
@@ -133,7 +133,7 @@ def test_hazard_ratio_evidence_raises_the_forecast(mws) -> None:  # type: ignore
 
 
 def test_competing_hypotheses_via_evidence(mws) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     mws.add_evidence(
         "e",
@@ -150,7 +150,7 @@ def test_competing_hypotheses_via_evidence(mws) -> None:  # type: ignore[no-unty
 
 
 def test_count_model_quantiles_can_be_recorded(mws) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     mws.add_evidence(
         "tally",
@@ -166,7 +166,7 @@ def test_count_model_quantiles_can_be_recorded(mws) -> None:  # type: ignore[no-
 
 
 def test_recording_after_close_is_refused(mws) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.modelling import run_model
+    from forecasting.model_runs import run_model
 
     with pytest.raises(InvalidForecastError, match="after bin closed"):
         run_model(mws, "bin", at="2022-01-01", record=True)
@@ -175,7 +175,7 @@ def test_recording_after_close_is_refused(mws) -> None:  # type: ignore[no-untyp
 
 
 def test_update_records_once_then_is_up_to_date(mws) -> None:  # type: ignore[no-untyped-def]
-    from forecasting.modelling import update_all
+    from forecasting.model_runs import update_all
 
     first = update_all(mws, at="2020-06-01", progress=False)
     recorded = [r for r in first if not isinstance(r, str)]
