@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from .errors import InvalidEvidenceError
+from .numbers import to_float
 
 __all__ = [
     "EVIDENCE_KINDS",
@@ -34,10 +35,7 @@ EVIDENCE_KINDS = (
 def _positive(data: dict[str, Any], key: str, what: str) -> float:
     if key not in data:
         raise InvalidEvidenceError(f"{key}: a {what} item needs {key!r}")
-    try:
-        v = float(data[key])
-    except (TypeError, ValueError):
-        raise InvalidEvidenceError(f"{key}: {data[key]!r} is not a number") from None
+    v = to_float(data[key], key, InvalidEvidenceError)
     if not math.isfinite(v) or v <= 0:
         raise InvalidEvidenceError(
             f"{key}: {data[key]!r} is not allowed; a {what} must be a positive number"
@@ -94,10 +92,7 @@ def _check_likelihoods(data: dict[str, Any]) -> None:
             "likelihoods: give P(E|H) for every hypothesis, e.g. {'H1': 0.8, 'H2': 0.1}"
         )
     for h, v in lk.items():
-        try:
-            fv = float(v)
-        except (TypeError, ValueError):
-            raise InvalidEvidenceError(f"likelihood of {h!r}: {v!r} is not a number") from None
+        fv = to_float(v, f"likelihood of {h!r}", InvalidEvidenceError)
         if not 0 <= fv <= 1 or not math.isfinite(fv):
             raise InvalidEvidenceError(f"likelihood of {h!r}: {v!r} must lie between 0 and 1")
 

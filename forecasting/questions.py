@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from .errors import QuestionError, UnknownQuestionError
+from .numbers import show, to_float
 
 __all__ = [
     "Collection",
@@ -103,10 +104,7 @@ def parse_datetime(value: Any, *, field: str = "date") -> datetime:
     return out
 
 
-def _show(value: Any, limit: int = 80) -> str:
-    """``repr`` of user input, cut to about ``limit`` characters for error messages."""
-    r = repr(value)
-    return r if len(r) <= limit else r[: limit - 1] + "…"
+_show = show  # older name, used across the package
 
 
 def _dt(v: Any) -> datetime:
@@ -245,10 +243,7 @@ class Question(_Strict):
                 return None
             if self.type == "date":
                 return datetime_to_days(parse_datetime(b.value, field=name))
-            try:
-                return float(b.value)
-            except (TypeError, ValueError):
-                raise ValueError(f"{name}: {b.value!r} is not a number") from None
+            return to_float(b.value, name)
 
         return conv(self.lower, "lower"), conv(self.upper, "upper")
 

@@ -6,11 +6,11 @@ The stored forms are described in ``docs/design.md`` ("Forecast values").
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from typing import Any
 
 from .errors import InvalidForecastError, ResolutionError
+from .numbers import finite_or_none, to_float
 from .probability import NAMED_DISTRIBUTIONS, parse_probability
 from .questions import Question, _show, datetime_to_days, parse_datetime
 
@@ -24,12 +24,7 @@ MAX_MAGNITUDE = 1e100
 
 
 def _num(x: Any, field: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InvalidForecastError(f"{field}: {_show(x)} is not a number") from None
-    if not math.isfinite(v):
-        raise InvalidForecastError(f"{field}: {_show(x)} is not a finite number")
+    v = to_float(x, field, InvalidForecastError, finite=True)
     if abs(v) > MAX_MAGNITUDE:
         raise InvalidForecastError(
             f"{field}: {_show(x)} is too large; numbers up to {MAX_MAGNITUDE:g} in magnitude are allowed "
@@ -137,10 +132,7 @@ def _multi(q: Question, raw: Any, *, strict: bool) -> dict[str, Any]:
 
 
 def _is_zero(v: Any) -> bool:
-    try:
-        return float(v) == 0.0
-    except (TypeError, ValueError):
-        return False
+    return finite_or_none(v) == 0.0
 
 
 def _to_number(q: Question, v: Any, field: str) -> float:

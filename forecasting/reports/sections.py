@@ -13,7 +13,6 @@ diagram needs :data:`MIN_RELIABILITY` resolved forecasts of that forecaster, a P
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ import pandas as pd
 
 from .. import calibration as cal
 from ..forecasters import kind as forecaster_kind
+from ..numbers import finite_or_none
 from ..scoring import corp_decomposition, holm_adjust, paired_permutation_test, relative_skill
 from .stats import QuestionBootstrap
 
@@ -43,13 +43,7 @@ MAX_SCORECARD_CELLS = 30  # forecasters per question in it (people first)
 MAX_WHY = 40  # questions in "why estimates moved" (those with the most explained moves)
 
 
-def f(x: Any) -> float | None:
-    """A finite float, or None (JSON-ready)."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
+f = finite_or_none  # a finite float, or None (JSON-ready)
 
 
 def caution(n: int, what: str) -> str | None:

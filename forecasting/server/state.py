@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..accounts import Accounts, User, require
 from ..errors import ConfigError, InvalidEvidenceError
+from ..numbers import to_float
 from .index import JournalIndex
 from .views import (
     DashboardData,
@@ -318,10 +319,7 @@ class Server:
         require(user, "evidence")
         kind, data = "note", {}
         if likelihood_ratio is not None and likelihood_ratio != "":
-            try:
-                ratio = float(likelihood_ratio)
-            except (TypeError, ValueError):
-                raise InvalidEvidenceError(f"ratio: {likelihood_ratio!r} is not a number") from None
+            ratio = to_float(likelihood_ratio, "ratio", InvalidEvidenceError)
             kind, data = "likelihood_ratio", {"ratio": ratio}
         with self.ws_lock:
             rec = self.ws.add_evidence(
