@@ -259,4 +259,3 @@ def update_all(
             out.append(run_model(ws, q.id, at=when, record=True))
             bar.advance(task)
     return out
-
