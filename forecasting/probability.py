@@ -28,13 +28,19 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .errors import InvalidForecastError
+
+if TYPE_CHECKING:  # NumPy itself is imported inside the functions that need it
+    import numpy as np
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
     "ESTIMATIVE_PHRASES",
     "HEDGES",
     "WEP_TABLE",
+    "Distribution",
     "EstimativeWord",
     "QuantileDistribution",
     "distribution_from_value",
@@ -172,25 +178,37 @@ def check_probability(p: float, *, field: str = "probability", raw: object = Non
     return p
 
 
-def logit(p):  # type: ignore[no-untyped-def]
-    """Log-odds of ``p`` (NumPy arrays or floats)."""
+def logit(p: ArrayLike) -> NDArray[np.float64]:
+    """Log-odds ``ln(p / (1 − p))`` of ``p`` (arrays or floats).
+
+    >>> logit([0.5, 0.75])
+    array([0.        , 1.09861229])
+    """
     import numpy as np
 
-    p = np.asarray(p, dtype=float)
-    return np.log(p) - np.log1p(-p)
+    q = np.asarray(p, dtype=float)
+    return np.log(q) - np.log1p(-q)
 
 
-def expit(x):  # type: ignore[no-untyped-def]
-    """Inverse of :func:`logit`."""
+def expit(x: ArrayLike) -> NDArray[np.float64]:
+    """Inverse of :func:`logit`: ``1 / (1 + e^(−x))``.
+
+    >>> expit([0.0, 1.0986122886681098])
+    array([0.5 , 0.75])
+    """
     import numpy as np
 
-    x = np.asarray(x, dtype=float)
-    return 1.0 / (1.0 + np.exp(-x))
+    z = np.asarray(x, dtype=float)
+    return 1.0 / (1.0 + np.exp(-z))
 
 
-def strictly_increasing(values) -> list[float]:  # type: ignore[no-untyped-def]
+def strictly_increasing(values: ArrayLike) -> list[float]:
     """Nudge tied quantile values (a discrete predictive has them) up by a tiny step, so
-    the quantile set is strictly increasing as the journal requires."""
+    the quantile set is strictly increasing as the journal requires.
+
+    >>> strictly_increasing([3, 3, 5])
+    [3.0, 3.000001, 5.0]
+    """
     import numpy as np
 
     v = np.asarray(values, dtype=float)
@@ -201,12 +219,33 @@ def strictly_increasing(values) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
+class Distribution(Protocol):
+    """What :func:`distribution_from_value` returns: a frozen SciPy distribution or a
+    :class:`QuantileDistribution`, both with these methods."""
+
+    def cdf(self, x: ArrayLike) -> Any: ...
+
+    def ppf(self, q: ArrayLike) -> Any: ...
+
+    def mean(self) -> Any: ...
+
+
 class QuantileDistribution:
     """A distribution known only by a few quantiles.
 
     The CDF is linear between the given quantiles.  Beyond the outermost ones it continues
     with the slope of the outermost segment until it reaches 0 or 1.  That keeps the density
     finite and the support bounded, which is what a forecaster who gave three quantiles said.
+
+    >>> d = QuantileDistribution([0.25, 0.5, 0.75], [1.0, 2.0, 3.0])
+    >>> d.cdf([0.0, 1.5, 2.0, 4.0])
+    array([0.   , 0.375, 0.5  , 1.   ])
+    >>> d.ppf([0.0, 0.5, 1.0])
+    array([0., 2., 4.])
+    >>> d.pdf([1.5, 5.0])
+    array([0.25, 0.  ])
+    >>> d.mean()
+    2.0
     """
 
     def __init__(self, levels: list[float], values: list[float]) -> None:
@@ -223,17 +262,21 @@ class QuantileDistribution:
         self.levels = np.concatenate([[0.0], lv, [1.0]])
         self.values = np.concatenate([[x0], vv, [x1]])
 
-    def cdf(self, x):  # type: ignore[no-untyped-def]
+    def cdf(self, x: ArrayLike) -> NDArray[np.float64] | np.float64:
+        """The CDF (linear between the quantiles, 0 and 1 beyond the support); a scalar
+        for a scalar ``x``."""
         import numpy as np
 
-        return np.interp(x, self.values, self.levels, left=0.0, right=1.0)
+        return np.interp(np.asarray(x, dtype=float), self.values, self.levels, left=0.0, right=1.0)
 
-    def ppf(self, q):  # type: ignore[no-untyped-def]
+    def ppf(self, q: ArrayLike) -> NDArray[np.float64] | np.float64:
+        """The quantile function, the inverse of :meth:`cdf`; a scalar for a scalar ``q``."""
         import numpy as np
 
-        return np.interp(q, self.levels, self.values)
+        return np.interp(np.asarray(q, dtype=float), self.levels, self.values)
 
-    def pdf(self, x):  # type: ignore[no-untyped-def]
+    def pdf(self, x: ArrayLike) -> NDArray[np.float64]:
+        """The density: constant between neighbouring quantiles, 0 outside the support."""
         import numpy as np
 
         x = np.asarray(x, dtype=float)
@@ -244,6 +287,7 @@ class QuantileDistribution:
         return np.where(inside, dens[np.clip(idx, 0, dens.size - 1)], 0.0)
 
     def mean(self) -> float:
+        """The mean (each linear piece contributes its midpoint times its mass)."""
         import numpy as np
 
         mids = (self.values[1:] + self.values[:-1]) / 2
@@ -263,9 +307,18 @@ NAMED_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def distribution_from_value(value: dict):  # type: ignore[no-untyped-def]
+def distribution_from_value(value: dict[str, Any]) -> Distribution:
     """Turn a numeric forecast value (quantiles or a named distribution) into an object
-    with ``cdf`` and ``ppf`` (and ``pdf`` where a density exists)."""
+    with ``cdf``, ``ppf`` and ``mean`` (and ``pdf`` where a density exists).
+
+    >>> d = distribution_from_value({"distribution": {"name": "normal",
+    ...                                                "params": {"mu": 1.0, "sigma": 2.0}}})
+    >>> float(d.cdf(1.0)), float(d.ppf(0.5))
+    (0.5, 1.0)
+    >>> q = distribution_from_value({"quantiles": {"levels": [0.1, 0.9], "values": [0, 8]}})
+    >>> float(q.ppf(0.5))
+    4.0
+    """
     if "quantiles" in value:
         q = value["quantiles"]
         return QuantileDistribution(q["levels"], q["values"])

@@ -15,6 +15,8 @@ resolved *before* the time of the team forecast.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit, logit
@@ -135,15 +137,30 @@ def fit_extremizing_factor(
 def excess_brier_scores(outcomes: ArrayLike, p: ArrayLike) -> Array:
     """Each forecaster's Brier score (0–2 scale) minus the mean over a question's forecasters.
 
-    ``p`` as in :func:`fit_extremizing_factor`; returns shape (Q, F), NaN where a forecaster
-    has no forecast.  Negative means better than the others on that question.
+    ``p`` as in :func:`fit_extremizing_factor`: ``(Q, F)`` or ``(Q, F, K)``, NaN for a
+    missing forecast, and for multiple choice NaN padding the options a question does not
+    have (a question with fewer than ``K`` options).  The Brier score sums over the options
+    the forecast gives.  Returns shape (Q, F), NaN where a forecaster has no forecast.
+    Negative means better than the others on that question.
     """
     probs, y = _as_option_probs(outcomes, p)
-    onehot = np.zeros_like(probs)
-    np.put_along_axis(onehot, y[:, None, None].repeat(probs.shape[1], axis=1), 1.0, axis=-1)
-    brier = ((probs - onehot) ** 2).sum(axis=-1)
-    brier[np.isnan(probs).all(axis=-1)] = np.nan
-    return brier - np.nanmean(brier, axis=1, keepdims=True)
+    given = ~np.isnan(probs)
+    present = given.any(axis=-1)  # (Q, F): the forecaster forecast the question
+    hit = np.take_along_axis(given, y[:, None, None].repeat(probs.shape[1], axis=1), axis=-1)
+    bad = present & ~hit[..., 0]
+    if bad.any():
+        q, f = np.argwhere(bad)[0]
+        raise InvalidForecastError(
+            f"question {q}: the outcome is option {y[q]}, but forecaster {f}'s forecast has "
+            "no probability for it (NaN); NaN may only pad options the question does not have"
+        )
+    onehot = (np.arange(probs.shape[-1]) == y[:, None, None]).astype(np.float64)
+    brier = np.where(given, (probs - onehot) ** 2, 0.0).sum(axis=-1)
+    brier[~present] = np.nan
+    with warnings.catch_warnings():  # a question nobody forecast stays NaN, silently
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(brier, axis=1, keepdims=True)
+    return brier - mean
 
 
 def skill_weights(

@@ -1,21 +1,33 @@
 """Hazard model for "Will X happen by date D?" (Gamma–exponential, closed form).
 
-Maths (time in months, window ``T`` = open_at → close_at):
+Maths (time in months since open_at, window ``[0, T]`` = open_at → close_at):
 
+* the event can happen from ``s`` on: ``s`` = ``params.earliest_at`` (months since open_at,
+  0 when not given or earlier than open_at).  The hazard is 0 before ``s``, so all exposure
+  lies in ``[s, T]`` and ``T_s = T − s`` is the window in which the event can happen;
 * rate ``λ ~ Gamma(α, β)`` (shape α, rate β); ``β`` = ``months_equivalent`` and ``α`` solves
-  ``1 − (β/(β+T))^α = p_by_deadline``, i.e. ``α = log(1 − p) / log(β/(β+T))``;
+  ``1 − (β/(β+T_s))^α = p_by_deadline`` (P(event by the deadline), i.e. in ``[s, T]``):
+  ``α = log(1 − p) / log(β/(β+T_s))``;
 * a hazard ratio ``r`` observed at ``d`` multiplies the rate from ``d`` on (ratios compound);
   the multiplier ``m(u)`` is piecewise constant and the *effective* exposure through ``e`` is
-  ``E(e) = ∫₀ᵉ m(u) du`` (a month after a 3× report counts as three);
+  ``E(e) = ∫ₛᵉ m(u) du`` (a month after a 3× report counts as three; 0 for ``e ≤ s``);
 * with no event through ``e`` the posterior is ``Gamma(α, β + E(e))`` and
-  ``P(event in (e, T]) = 1 − (β'/(β' + m(e)·(T − e)))^α`` since
-  ``E[exp(−λ·m·T_rem)] = (β'/(β' + m·T_rem))^α`` for ``λ ~ Gamma(α, β')``;
+  ``P(event in (e, T]) = 1 − (β'/(β' + m(e)·(T − max(e, s))))^α`` since
+  ``E[exp(−λ·m·T_rem)] = (β'/(β' + m·T_rem))^α`` for ``λ ~ Gamma(α, β')``.  Before ``s``
+  nothing is learnt and nothing decays: the forecast stays at ``p_by_deadline``;
 * ``event`` ``{"happened": true}`` resolves the question: the forecast is 1 from its
   ``observed_at`` on;
 * ``likelihood_ratio`` ``{"ratio": L}`` multiplies the odds of the forecast at every time from
   its ``observed_at`` on (several ratios multiply). It is a one-off update of the analyst's
   belief, not a change of the rate, so it keeps shrinking with the base probability and the
-  forecast still reaches 0 at the deadline.
+  forecast still reaches 0 at the deadline;
+* ``params.yes_if``: ``"event"`` (default) — the question resolves Yes when the event
+  happens by the deadline; ``"no_event"`` — it resolves Yes when the event does *not*
+  happen ("Will X pass without any sanctions by June?", the event being a sanction).  The
+  model and its evidence always speak of the event (``p_by_deadline`` is P(event by the
+  deadline), likelihood ratios multiply the odds of the event); the forecast is
+  ``P(Yes) = 1 − P(event)`` for ``"no_event"``: it rises while no event is seen, reaches 1 at
+  the deadline and drops to 0 on an ``event`` item.
 """
 
 from __future__ import annotations
@@ -31,15 +43,20 @@ from forecasting.models._base import (
     DAYS_PER_MONTH,
     Evidence,
     QuestionModel,
+    _as_utc,
     months_between,
     positive_ratio,
 )
 
 __all__ = [
+    "YES_IF",
     "HazardModel",
     "elicit_gamma_shape",
     "gamma_exponential_prob",
 ]
+
+#: values of ``params.yes_if``: what makes the question resolve Yes
+YES_IF = ("event", "no_event")
 
 
 def elicit_gamma_shape(
@@ -69,7 +86,12 @@ class HazardModel(QuestionModel):
 
     @classmethod
     def default_params(cls) -> dict[str, Any]:
-        return {"p_by_deadline": None, "months_equivalent": None}
+        return {
+            "p_by_deadline": None,
+            "months_equivalent": None,
+            "earliest_at": None,
+            "yes_if": "event",
+        }
 
     def build(self) -> None:
         p = self._require("p_by_deadline")
@@ -91,8 +113,44 @@ class HazardModel(QuestionModel):
                 "number of months > 0"
             )
         self.window_months = months_between(self.open_at, self.close_at)
+        self.earliest_month = self._earliest_month(self.params.get("earliest_at"))
+        self.exposure_window = self.window_months - self.earliest_month
+        self.yes_if = self._yes_if(self.params.get("yes_if"))
         self.beta0 = beta
-        self.alpha0 = elicit_gamma_shape(p, beta, self.window_months)
+        self.alpha0 = elicit_gamma_shape(p, beta, self.exposure_window)
+
+    def _earliest_month(self, value: Any) -> float:
+        """``earliest_at`` as months since open_at (0 when absent or before open_at)."""
+        if value is None:
+            return 0.0
+        when = _as_utc(value, f"model {self.name!r}: params.earliest_at")
+        if when >= self.close_at:
+            raise ModelError(
+                f"model {self.name!r}: params.earliest_at={when.isoformat()} is not before the "
+                f"question's close_at={self.close_at.isoformat()}; the event could never happen "
+                "by the deadline"
+            )
+        return max(months_between(self.open_at, when), 0.0)
+
+    def _yes_if(self, value: Any) -> str:
+        if value not in YES_IF:
+            raise ModelError(
+                f"model {self.name!r}: params.yes_if={value!r} is not allowed; "
+                f"choose one of {', '.join(YES_IF)}"
+            )
+        return str(value)
+
+    def config(self) -> dict[str, Any]:
+        cfg = super().config()
+        # earliest_at and yes_if came later: at their defaults they are left out, so that a
+        # configuration that does not use them keeps the hash it had
+        params = dict(cfg["params"])
+        if params.get("earliest_at") is None:
+            params.pop("earliest_at", None)
+        if params.get("yes_if") == "event":
+            params.pop("yes_if", None)
+        cfg["params"] = params
+        return cfg
 
     # -- evidence -------------------------------------------------------------------
     def _parse_evidence(self, ev: Evidence) -> dict[str, Any]:
@@ -121,10 +179,11 @@ class HazardModel(QuestionModel):
         return segs
 
     def _effective_exposure(self, segs: list[tuple[float, float]], e: float) -> float:
+        """``E(e) = ∫ₛᵉ m(u) du``: exposure counts from the earliest possible time ``s``."""
         total = 0.0
         for i, (start, mult) in enumerate(segs):
             end = segs[i + 1][0] if i + 1 < len(segs) else math.inf
-            lo, hi = start, min(end, e)
+            lo, hi = max(start, self.earliest_month), min(end, e)
             if hi > lo:
                 total += mult * (hi - lo)
         return total
@@ -152,6 +211,8 @@ class HazardModel(QuestionModel):
         return {
             "elapsed_months": e,
             "remaining_months": self.window_months - e,
+            # the part of the remaining window in which the event can happen
+            "remaining_exposure_months": self.window_months - max(e, self.earliest_month),
             "effective_exposure": exposure,
             "rate_multiplier": segs[-1][1],
             "alpha": self.alpha0,
@@ -165,38 +226,56 @@ class HazardModel(QuestionModel):
         s = self.state_at(t)
         return float(
             gamma_exponential_prob(
-                s["alpha"], s["beta"], s["rate_multiplier"] * s["remaining_months"]
+                s["alpha"], s["beta"], s["rate_multiplier"] * s["remaining_exposure_months"]
             )
         )
 
     # -- outputs --------------------------------------------------------------------
-    def forecast_at(self, t: datetime) -> dict[str, Any]:
+    def event_probability(self, t: datetime) -> float:
+        """P(event by the deadline) given what is known at ``t``: 1 after an ``event``
+        item, else the closed form with the likelihood ratios applied to its odds."""
         t = self._time(t)
         if self.event_time(t) is not None:
-            return {"p": 1.0}
-        p = self.base_probability(t)
-        return {"p": _apply_odds(p, self._odds_multiplier(t))}
+            return 1.0
+        return _apply_odds(self.base_probability(t), self._odds_multiplier(t))
+
+    def yes_probability(self, p_event: float) -> float:
+        """P(Yes) from P(event by the deadline), by ``params.yes_if``."""
+        return p_event if self.yes_if == "event" else 1.0 - p_event
+
+    def forecast_at(self, t: datetime) -> dict[str, Any]:
+        return {"p": self.yes_probability(self.event_probability(t))}
 
     def prior_probability(self) -> float:
         """Prior predictive P(event by the deadline) (equals ``p_by_deadline``)."""
-        return float(gamma_exponential_prob(self.alpha0, self.beta0, self.window_months))
+        return float(gamma_exponential_prob(self.alpha0, self.beta0, self.exposure_window))
 
     def prior_predictive(self, draws: int = 4000, *, random_seed: int | None = None) -> dict:
-        """Draw ``λ ~ Gamma(α, β)`` and an event time ``~ Exponential(λ)`` per draw.
+        """Draw ``λ ~ Gamma(α, β)`` and an event time ``s + Exponential(λ)`` per draw.
 
-        Returns the exact prior P(event by deadline), its Monte Carlo estimate, and the draws
-        (months from open_at; ``inf`` never happens within a finite horizon).
+        Returns the exact prior P(event by deadline) and P(Yes), their Monte Carlo
+        estimates, and the draws (months from open_at; ``inf`` never happens within a
+        finite horizon).
         """
         rng = np.random.default_rng(random_seed)
         lam = rng.gamma(self.alpha0, 1.0 / self.beta0, size=draws)
         with np.errstate(divide="ignore", over="ignore"):
-            times = rng.exponential(1.0, size=draws) / lam
+            times = self.earliest_month + rng.exponential(1.0, size=draws) / lam
+        return self._prior_predictive_result(lam, times, draws)
+
+    def _prior_predictive_result(
+        self, lam: np.ndarray, times: np.ndarray, draws: int, **extra: np.ndarray
+    ) -> dict[str, Any]:
         hit = times <= self.window_months
+        yes = hit if self.yes_if == "event" else ~hit
         return {
             "p_by_deadline": self.prior_probability(),
             "p_by_deadline_mc": float(hit.mean()),
+            "p_yes": self.yes_probability(self.prior_probability()),
+            "p_yes_mc": float(yes.mean()),
             "mc_se": float(hit.std(ddof=1) / math.sqrt(draws)),
             "rate_per_month": lam,
+            **extra,
             "event_time_months": times,
         }
 
@@ -210,9 +289,12 @@ class HazardModel(QuestionModel):
             "prior": {
                 "p_by_deadline": float(self.params["p_by_deadline"]),
                 "months_equivalent": float(self.params["months_equivalent"]),
+                "yes_if": self.yes_if,
+                "earliest_at": self.params.get("earliest_at"),
                 "alpha": self.alpha0,
                 "beta_months": self.beta0,
                 "window_months": self.window_months,
+                "exposure_window_months": self.exposure_window,
                 "prior_rate_mean_per_month": self.alpha0 / self.beta0,
             },
             "posterior": {
@@ -223,6 +305,7 @@ class HazardModel(QuestionModel):
                 "rate_multiplier": s["rate_multiplier"],
                 "odds_multiplier": s["odds_multiplier"],
                 "event_at": s["event_at"],
+                "p_event": self.event_probability(latest),
                 "forecast": self.forecast_at(latest),
             },
             "evidence": len(self._evidence),

@@ -9,9 +9,14 @@ funnel that a source with a single report otherwise creates).  A report by ``s``
 scale ``y ~ Normal(log θ + b_s, σ_s)``:
 
 * a point ``{"value": v}``: density of ``log v``;
-* a range ``{"low": l, "high": h}``: interval-censored, ``log(Φ(z_h) − Φ(z_l))``;
+* a range ``{"low": l, "high": h}``: interval-censored, ``log(Φ(z_h) − Φ(z_l))``, computed
+  in the lower tail (``log(Φ(−z_l) − Φ(−z_h))`` when the interval lies mostly above the
+  mean) so that neither end rounds to 0 or 1;
 * "up to" ``{"high": h}``: censored above, ``log Φ(z_h)``;
-* "at least" ``{"low": l}``: censored below, ``log(1 − Φ(z_l))``.
+* "at least" ``{"low": l}``: censored below, ``log(1 − Φ(z_l)) = log Φ(−z_l)``.
+
+The one-sided reports have exactly one bound: there is no stand-in for ±∞, so any value
+(``e^±50`` and beyond) is scored by its own bound.
 
 Source priors come, from highest precedence: the question's ``params.sources``, a shared
 :class:`SourcePriors` registry, then the defaults (bias_mu 0, bias_sd 0.2, noise_sd 0.2).
@@ -25,7 +30,7 @@ import copy
 import math
 from collections.abc import Hashable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -41,7 +46,8 @@ from forecasting.models._pymc_base import PyMCQuestionModel
 __all__ = ["QuantityModel", "SourcePriors"]
 
 Z90 = 1.6448536269514722
-OPEN_BOUND = 50.0  # log-scale stand-in for ±inf: |z| ≥ 50/σ_floor, far past any report
+#: report kinds in the compiled model's ``rep_kind`` data
+REPORT_KINDS = {"point": 0, "interval": 1, "upper": 2, "lower": 3}
 DEFAULT_SOURCE_PRIOR = {"bias_mu": 0.0, "bias_sd": 0.2, "noise_sd": 0.2}
 
 
@@ -130,11 +136,58 @@ class SourcePriors:
         return f"SourcePriors({self._sources!r}, default={self.default!r})"
 
 
+def report_bounds(parsed: Mapping[str, Any]) -> tuple[float, float]:
+    """Log bounds ``(lo, hi)`` of a parsed report, both finite.
+
+    A point has ``lo = log v``; a bound a report does not have is a placeholder one unit
+    from the bound it has (never read by the likelihood of that kind).
+    """
+    kind = parsed["type"]
+    if kind == "point":
+        v = math.log(parsed["value"])
+        return v, v + 1.0
+    if kind == "interval":
+        return math.log(parsed["low"]), math.log(parsed["high"])
+    if kind == "upper":
+        h = math.log(parsed["high"])
+        return h - 1.0, h
+    low = math.log(parsed["low"])
+    return low, low + 1.0
+
+
+def report_loglik(pm: Any, pt: Any, lo: Any, hi: Any, kind: Any, mean: Any, sd: Any) -> Any:
+    """Log-likelihood of each report (PyTensor), by kind (:data:`REPORT_KINDS`).
+
+    Every branch is finite for every row, so that the gradient of the branch a row does
+    not select is finite too (a ``switch`` multiplies it by 0, and ``0 · inf`` is NaN).
+    """
+    std = pm.Normal.dist(0.0, 1.0)
+    z_lo = (lo - mean) / sd
+    z_hi = (hi - mean) / sd
+    point = pm.logp(std, z_lo) - pt.log(sd)
+    # interval: reflect it into the lower tail, where log Φ keeps its precision
+    s = pt.switch(pt.gt(z_lo + z_hi, 0.0), -1.0, 1.0)
+    upper_z = pt.maximum(s * z_lo, s * z_hi)
+    lower_z = pt.minimum(s * z_lo, s * z_hi)
+    interval = pm.math.logdiffexp(pm.logcdf(std, upper_z), pm.logcdf(std, lower_z))
+    up_to = pm.logcdf(std, z_hi)  # "up to h": log Φ(z_h)
+    at_least = pm.logcdf(std, -z_lo)  # "at least l": log(1 − Φ(z_l)) = log Φ(−z_l)
+    return pt.switch(
+        pt.eq(kind, REPORT_KINDS["point"]),
+        point,
+        pt.switch(
+            pt.eq(kind, REPORT_KINDS["interval"]),
+            interval,
+            pt.switch(pt.eq(kind, REPORT_KINDS["upper"]), up_to, at_least),
+        ),
+    )
+
+
 class QuantityModel(PyMCQuestionModel):
     """Several biased, noisy sources report a number; estimate the true value."""
 
     name = "quantity"
-    version = "1"
+    version = "2"  # 2: one-sided reports censored exactly (no ±50 stand-in for ±inf)
     evidence_kinds = ("report",)
     question_types = ("numeric",)
     levels = NUMERIC_LEVELS
@@ -255,28 +308,30 @@ class QuantityModel(PyMCQuestionModel):
         import pymc as pm
         import pytensor.tensor as pt
 
-        n_sources, floor = key
+        n_sources, floor = cast(tuple[int, float], key)
         with pm.Model() as model:
             mu0 = pm.Data("mu0", 0.0)
             sd0 = pm.Data("sd0", 1.0)
             bias_mu = pm.Data("bias_mu", np.zeros(n_sources))
             bias_sd = pm.Data("bias_sd", np.ones(n_sources))
             noise_sd = pm.Data("noise_sd", np.ones(n_sources))
-            # one row per report: lower and upper log bounds (±BIG when open), is it a point?
+            # one row per report: its log bounds and kind (REPORT_KINDS).  Both bounds are
+            # always finite: a bound a report does not have is a placeholder 1 away from the
+            # other, which no branch selected for that row reads (finite gradients)
             lo = pm.Data("rep_lo", np.zeros(0))
             hi = pm.Data("rep_hi", np.zeros(0))
             src = pm.Data("rep_src", np.zeros(0, dtype="int64"))
-            is_point = pm.Data("rep_point", np.zeros(0, dtype="int64"))
+            kind = pm.Data("rep_kind", np.zeros(0, dtype="int64"))
             log_theta = pm.Normal("log_theta", mu=mu0, sigma=sd0)
             bias_z = pm.Normal("bias_z", 0.0, 1.0, shape=n_sources)
             tau_std = pm.HalfNormal("tau_std", 1.0, shape=n_sources)
             # no Deterministics: bias, tau and sigma are recomputed from the draws in NumPy,
             # which keeps the compiled graph (and nutpie's compile time) small
             sigma = pt.sqrt(floor**2 + (tau_std * noise_sd) ** 2)
-            dist = pm.Normal.dist(log_theta + bias_mu[src] + bias_sd[src] * bias_z[src], sigma[src])
-            point_ll = pm.logp(dist, lo)
-            cens_ll = pm.math.logdiffexp(pm.logcdf(dist, hi), pm.logcdf(dist, lo))
-            pm.Potential("reports_loglik", pt.sum(pt.switch(pt.eq(is_point, 1), point_ll, cens_ll)))
+            mean = log_theta + bias_mu[src] + bias_sd[src] * bias_z[src]
+            pm.Potential(
+                "reports_loglik", pt.sum(report_loglik(pm, pt, lo, hi, kind, mean, sigma[src]))
+            )
         return model
 
     def _fit_data(self, t: datetime) -> dict[str, Any]:
@@ -289,18 +344,14 @@ class QuantityModel(PyMCQuestionModel):
         lo: list[float] = []
         hi: list[float] = []
         src: list[int] = []
-        point: list[int] = []
+        kinds: list[int] = []
         for ev in self.evidence_until(t):
             p = ev.parsed
             src.append(index[p["source"]])
-            point.append(int(p["type"] == "point"))
-            if p["type"] == "point":
-                # hi is unused for a point but kept finite so that gradients stay finite
-                lo.append(math.log(p["value"]))
-                hi.append(math.log(p["value"]) + 1.0)
-            else:
-                lo.append(math.log(p["low"]) if p.get("low") is not None else -OPEN_BOUND)
-                hi.append(math.log(p["high"]) if p.get("high") is not None else OPEN_BOUND)
+            kinds.append(REPORT_KINDS[p["type"]])
+            low, high = report_bounds(p)
+            lo.append(low)
+            hi.append(high)
         return {
             "mu0": np.asarray(self.mu0),
             "sd0": np.asarray(self.sd0),
@@ -310,7 +361,7 @@ class QuantityModel(PyMCQuestionModel):
             "rep_lo": np.asarray(lo, dtype=float),
             "rep_hi": np.asarray(hi, dtype=float),
             "rep_src": np.asarray(src, dtype="int64"),
-            "rep_point": np.asarray(point, dtype="int64"),
+            "rep_kind": np.asarray(kinds, dtype="int64"),
         }
 
     def _source_draws(self, result: Any) -> dict[str, np.ndarray]:
@@ -350,7 +401,7 @@ class QuantityModel(PyMCQuestionModel):
             values = np.exp(stats.norm.ppf(self.levels, self.mu0, self.sd0))
         else:
             values = np.quantile(self.theta_draws(t), self.levels)
-        return quantile_value(self.levels, self._clip(np.asarray(values, dtype=float)))
+        return quantile_value(self.levels, self._clip(np.asarray(values, dtype=float)).tolist())
 
     def source_posteriors(self, t: datetime | None = None) -> dict[str, dict[str, float]]:
         """Posterior mean/sd of each source's bias and noise (fits if needed)."""

@@ -1,16 +1,19 @@
 """Weibull hazard model: the hazard may rise or fall over the window (PyMC).
 
-The cumulative hazard through month ``u`` of the window ``[0, T]`` is
-``H(u) = λ·T·(u/T)^k`` so that ``H(T) = λ·T`` whatever the shape ``k``: the elicitation of the
-:class:`~forecasting.models.HazardModel` carries over unchanged (``λ ~ Gamma(α, β)``,
-prior P(event by deadline) = ``p_by_deadline``) and ``k = 1`` is the constant-rate model.
-``log k ~ Normal(mu, sigma)`` (``params.shape``), or ``shape`` given as a number fixes ``k``.
-A hazard ratio ``r`` from month ``d`` on multiplies the hazard, so the cumulative hazard
-over ``[a, b]`` inside that segment is ``r·λ·T·((b/T)^k − (a/T)^k)``.  With no event through
-month ``e`` the likelihood is ``exp(−H_eff(e))`` and the forecast is
-``P = 1 − E_post[exp(−m·λ·T·(1 − (e/T)^k))]`` with ``m`` the current multiplier, averaged
-over posterior draws.  Events resolve and likelihood ratios multiply the odds as in the
-closed-form model.
+Time is counted from the earliest moment the event can happen, ``s`` (``params.earliest_at``
+as months since open_at; 0 without it), and ``T_s = T − s`` is the window in which it can
+happen, as in :class:`~forecasting.models.HazardModel`.  The cumulative hazard through
+month ``u`` is ``H(u) = λ·T_s·((u − s)/T_s)^k`` for ``u ≥ s`` (0 before), so that
+``H(T) = λ·T_s`` whatever the shape ``k``: the elicitation of the hazard model carries over
+unchanged (``λ ~ Gamma(α, β)``, prior P(event by deadline) = ``p_by_deadline``) and ``k = 1``
+is the constant-rate model.  ``log k ~ Normal(mu, sigma)`` (``params.shape``), or ``shape``
+given as a number fixes ``k``.  A hazard ratio ``r`` from month ``d`` on multiplies the
+hazard, so the cumulative hazard over ``[a, b]`` inside that segment is
+``r·λ·T_s·(g(b) − g(a))`` with ``g(u) = (max(u − s, 0)/T_s)^k``.  With no event through month
+``e`` the likelihood is ``exp(−H_eff(e))`` and the probability of the event is
+``1 − E_post[exp(−m·λ·T_s·(1 − g(e)))]`` with ``m`` the current multiplier, averaged over
+posterior draws.  Events resolve, likelihood ratios multiply the odds of the event, and
+``params.yes_if`` turns P(event) into P(Yes), as in the closed-form model.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from forecasting.errors import ModelError
-from forecasting.models._hazard import HazardModel, _apply_odds
+from forecasting.models._hazard import HazardModel
 from forecasting.models._pymc_base import PyMCQuestionModel
 
 __all__ = ["WeibullHazardModel"]
@@ -79,11 +82,11 @@ class WeibullHazardModel(PyMCQuestionModel, HazardModel):
         import pymc as pm
         import pytensor.tensor as pt
 
-        fixed = key[0] == "fixed"
+        fixed = key == ("fixed",)
         with pm.Model() as model:
             alpha = pm.Data("alpha", self.alpha0)
             beta = pm.Data("beta", self.beta0)
-            window = pm.Data("window", self.window_months)
+            window = pm.Data("window", self.exposure_window)  # T_s: time from s on
             lo = pm.Data("seg_lo", np.zeros(0))
             hi = pm.Data("seg_hi", np.zeros(0))
             mult = pm.Data("seg_mult", np.zeros(0))
@@ -105,19 +108,22 @@ class WeibullHazardModel(PyMCQuestionModel, HazardModel):
         return model
 
     def _fit_data(self, t: datetime) -> dict[str, Any]:
+        """Segments of constant multiplier, in months since ``s`` (exposure before ``s``
+        does not count, so segments are clipped at ``s``)."""
         e = self._month(t)
+        s0 = self.earliest_month
         segs = self._segments(t)
         lo, hi, mult = [], [], []
         for i, (start, m) in enumerate(segs):
             end = min(segs[i + 1][0] if i + 1 < len(segs) else math.inf, e)
-            if end > start:
-                lo.append(start)
-                hi.append(end)
+            if end > max(start, s0):
+                lo.append(max(start, s0) - s0)
+                hi.append(end - s0)
                 mult.append(m)
         data: dict[str, Any] = {
             "alpha": np.asarray(self.alpha0),
             "beta": np.asarray(self.beta0),
-            "window": np.asarray(self.window_months),
+            "window": np.asarray(self.exposure_window),
             "seg_lo": np.asarray(lo, dtype=float),
             "seg_hi": np.asarray(hi, dtype=float),
             "seg_mult": np.asarray(mult, dtype=float),
@@ -140,8 +146,9 @@ class WeibullHazardModel(PyMCQuestionModel, HazardModel):
         else:
             shape = self._posterior_draws(result, "shape")
         s = self.state_at(t)
-        frac = s["elapsed_months"] / self.window_months
-        remaining_h = s["rate_multiplier"] * rate * self.window_months * (1.0 - frac**shape)
+        window = self.exposure_window
+        frac = max(s["elapsed_months"] - self.earliest_month, 0.0) / window
+        remaining_h = s["rate_multiplier"] * rate * window * (1.0 - frac**shape)
         return np.exp(-remaining_h)
 
     def base_probability(self, t: datetime) -> float:
@@ -149,12 +156,6 @@ class WeibullHazardModel(PyMCQuestionModel, HazardModel):
         if self._month(t) >= self.window_months:
             return 0.0
         return float(1.0 - self.survival_draws(t).mean())
-
-    def forecast_at(self, t: datetime) -> dict[str, Any]:
-        t = self._time(t)
-        if self.event_time(t) is not None:
-            return {"p": 1.0}
-        return {"p": _apply_odds(self.base_probability(t), self._odds_multiplier(t))}
 
     def prior_predictive(self, draws: int = 4000, *, random_seed: int | None = None) -> dict:
         """Prior draws of rate, shape and event time (months from open_at)."""
@@ -164,18 +165,10 @@ class WeibullHazardModel(PyMCQuestionModel, HazardModel):
             k = np.full(draws, self.shape_fixed)
         else:
             k = np.exp(rng.normal(*self.log_shape_prior, size=draws))
-        big_t = self.window_months
+        window = self.exposure_window
         with np.errstate(divide="ignore", over="ignore"):
-            times = big_t * (rng.exponential(1.0, size=draws) / (lam * big_t)) ** (1.0 / k)
-        hit = times <= big_t
-        return {
-            "p_by_deadline": self.prior_probability(),
-            "p_by_deadline_mc": float(hit.mean()),
-            "mc_se": float(hit.std(ddof=1) / math.sqrt(draws)),
-            "rate_per_month": lam,
-            "shape": k,
-            "event_time_months": times,
-        }
+            since_s = window * (rng.exponential(1.0, size=draws) / (lam * window)) ** (1.0 / k)
+        return self._prior_predictive_result(lam, self.earliest_month + since_s, draws, shape=k)
 
     def summary(self) -> dict[str, Any]:
         out = HazardModel.summary(self)

@@ -62,6 +62,7 @@ from forecasting.scoring.distribution import (
     log_score_distribution,
     quantile_log_density,
 )
+from forecasting.scoring.ensemble import crps_ensemble
 from forecasting.scoring.relative import (
     brier_skill_score,
     metaculus_baseline_score,
@@ -87,6 +88,7 @@ __all__ = [
     "brier_skill_score",
     "corp_decomposition",
     "crps_distribution",
+    "crps_ensemble",
     "crps_lognormal",
     "crps_normal",
     "crps_quantile",

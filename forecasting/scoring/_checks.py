@@ -16,6 +16,10 @@ from forecasting.errors import InvalidForecastError
 #: How far a probability vector's sum may be from 1.
 SUM_TOLERANCE = 1e-6
 
+#: The project's clip of the log scores: the probability given to the outcome is clipped
+#: to ``[0.001, 0.999]`` unless the caller passes another ``clip`` (or ``None``).
+DEFAULT_LOG_CLIP = 1e-3
+
 
 def _first_bad(name: str, values: NDArray, bad: NDArray, allowed: str) -> InvalidForecastError:
     idx = np.flatnonzero(bad.ravel())
@@ -54,11 +58,28 @@ def binary_outcome(name: str, x: ArrayLike) -> NDArray[np.float64]:
 
 
 def clip_value(clip: float | None) -> float | None:
+    """``clip`` checked: ``None`` (no clipping) or a number in (0, 0.5)."""
     if clip is None:
         return None
+    if isinstance(clip, bool) or not isinstance(clip, int | float | np.floating):
+        raise InvalidForecastError(f"clip must be a number in (0, 0.5) or None; got {clip!r}")
     if not (0.0 < clip < 0.5):
         raise InvalidForecastError(f"clip must lie in (0, 0.5); got {clip!r}")
     return float(clip)
+
+
+def clip_outcome_probability(p_outcome: NDArray, clip: float | None) -> NDArray:
+    """The one clip policy of every log score: the probability given to the outcome,
+    clipped to ``[clip, 1 − clip]`` (no clipping for ``clip=None``; NaN passes).
+
+    Binary and multiple-choice scores share it, so a binary question written as two
+    options scores the same either way.  Only the outcome's probability is clipped; the
+    vector is not renormalised.
+    """
+    eps = clip_value(clip)
+    if eps is None:
+        return p_outcome
+    return np.clip(p_outcome, eps, 1.0 - eps)
 
 
 def probability_vectors(name: str, x: ArrayLike) -> NDArray[np.float64]:

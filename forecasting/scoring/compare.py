@@ -54,11 +54,46 @@ def bootstrap_mean_ci(
     level: float = 0.9,
     rng: np.random.Generator | int,
 ) -> BootstrapInterval:
-    """Percentile bootstrap interval of the mean score, resampling *questions*.
+    r"""Percentile bootstrap interval of the mean score, resampling *questions*.
 
-    Each replicate draws as many questions as there are, with replacement, and takes the
-    mean over all scores of the drawn questions (a question drawn twice counts twice),
-    so forecasts on the same question stay together.
+    .. math::
+        \bar S^{*b} = \frac{\sum_q w^{*b}_q\,\Sigma_q}{\sum_q w^{*b}_q\,n_q},
+        \qquad w^{*b} \sim \mathrm{Multinomial}(Q, \tfrac1Q, \dots, \tfrac1Q)
+
+    with :math:`\Sigma_q` and :math:`n_q` the sum and number of scores of question
+    :math:`q`: each replicate draws :math:`Q` questions with replacement and keeps all
+    the forecasts of a drawn question together.  The interval is the
+    :math:`(1 \mp \text{level})/2` quantiles of the replicates.
+
+    Parameters
+    ----------
+    scores : array_like
+        One score per forecast (1-D, no NaN).
+    question_ids : array_like
+        The question of each score.
+    n_boot : int
+        Number of bootstrap replicates.
+    level : float
+        Coverage of the interval, in (0, 1).
+    rng : numpy.random.Generator or int
+        The random generator, or a seed for ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    BootstrapInterval
+        ``mean, lower, upper``.
+
+    References
+    ----------
+    .. [1] Efron B (1979). "Bootstrap methods: another look at the jackknife." The
+        Annals of Statistics 7(1), 1–26. doi:10.1214/aos/1176344552.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import bootstrap_mean_ci
+    >>> ci = bootstrap_mean_ci([0.1, 0.3, 0.2, 0.5], question_ids=["a", "a", "b", "c"], rng=0)
+    >>> ci.mean, ci.lower <= ci.mean <= ci.upper
+    (0.275, True)
     """
     s = _checks.as_float("scores", scores)
     qid = np.asarray(question_ids)
@@ -91,13 +126,43 @@ def bootstrap_mean_ci(
 def paired_permutation_test(
     a: ArrayLike, b: ArrayLike, *, n_perm: int = 10_000, rng: np.random.Generator | int
 ) -> PermutationTest:
-    """Two-sided sign-flip permutation test of mean(a − b) = 0 on shared questions.
+    r"""Two-sided sign-flip permutation test of :math:`\mathrm{mean}(a - b) = 0`.
 
-    ``a`` and ``b`` are aligned per question; a NaN in either marks the question as not
-    shared and drops it.  Under the null the sign of each paired difference is
-    exchangeable.  When ``2**n ≤ n_perm`` all sign patterns are enumerated (exact test);
-    otherwise ``n_perm`` random patterns are drawn and ``p = (1 + #{|T*| ≥ |T|}) /
-    (1 + n_perm)``.
+    .. math::
+        p = \frac{1 + \#\{b : |\sum_i s^{*b}_i d_i| \ge |\sum_i d_i|\}}{1 + B},
+        \qquad s^{*b}_i \in \{-1, +1\}
+
+    on the paired differences :math:`d_i = a_i - b_i` of the shared questions: under
+    the null the sign of each difference is exchangeable.  When :math:`2^n \le`
+    ``n_perm`` all sign patterns are enumerated and :math:`p` is exact (the share of
+    patterns at least as extreme); otherwise :math:`B` = ``n_perm`` random patterns.
+
+    Parameters
+    ----------
+    a, b : array_like
+        Scores aligned per question (1-D, equal length); a NaN in either marks the
+        question as not shared and drops it.
+    n_perm : int
+        Number of random sign patterns (and the enumeration limit).
+    rng : numpy.random.Generator or int
+        The random generator, or a seed.
+
+    Returns
+    -------
+    PermutationTest
+        ``mean_difference, p_value, n_shared, exact``.
+
+    References
+    ----------
+    .. [1] Good PI (2005). *Permutation, Parametric, and Bootstrap Tests of
+        Hypotheses*, 3rd ed. Springer, New York. ISBN 0-387-98898-X (no DOI given).
+
+    Examples
+    --------
+    >>> from forecasting.scoring import paired_permutation_test
+    >>> t = paired_permutation_test([0.1, 0.2, 0.3, 0.1, 0.2], [0.2, 0.3, 0.35, 0.3, 0.25], rng=0)
+    >>> round(t.mean_difference, 3), t.p_value, t.n_shared, t.exact
+    (-0.1, 0.0625, 5, True)
     """
     x = _checks.as_float("a", a)
     y = _checks.as_float("b", b)
@@ -131,10 +196,33 @@ def paired_permutation_test(
 
 
 def holm_adjust(pvalues: ArrayLike) -> NDArray[np.float64]:
-    """Holm–Bonferroni adjusted p-values (same order as given).
+    r"""Holm–Bonferroni adjusted p-values, in the order given.
 
-    With sorted p-values ``p_(1) ≤ … ≤ p_(m)``:
-    ``p̃_(i) = max_{j ≤ i} min(1, (m − j + 1) p_(j))``.
+    .. math::
+        \tilde p_{(i)} = \max_{j \le i} \min\bigl(1, (m - j + 1)\,p_{(j)}\bigr)
+
+    for the sorted p-values :math:`p_{(1)} \le \dots \le p_{(m)}`.
+
+    Parameters
+    ----------
+    pvalues : array_like
+        The p-values (1-D, in [0, 1], no NaN).
+
+    Returns
+    -------
+    ndarray
+        The adjusted p-values.
+
+    References
+    ----------
+    .. [1] Holm S (1979). "A simple sequentially rejective multiple test procedure."
+        Scandinavian Journal of Statistics 6(2), 65–70 (JSTOR 4615733; no DOI).
+
+    Examples
+    --------
+    >>> from forecasting.scoring import holm_adjust
+    >>> holm_adjust([0.01, 0.04, 0.03])
+    array([0.03, 0.06, 0.06])
     """
     p = _checks.probability("pvalues", pvalues)
     if p.ndim != 1:
@@ -149,20 +237,47 @@ def holm_adjust(pvalues: ArrayLike) -> NDArray[np.float64]:
 
 
 def relative_skill(score_matrix: Any) -> Any:
-    """Relative skill of each forecaster from pairwise score ratios on shared questions.
+    r"""Relative skill of each forecaster from pairwise score ratios on shared questions.
 
-    ``score_matrix`` is forecasters × questions of a non-negative loss with NaN where a
-    forecaster did not forecast.  For each pair ``(i, j)`` with shared questions the ratio
-    ``r_ij = mean_i / mean_j`` uses only the questions both forecast; the relative skill of
-    ``i`` is the geometric mean of ``r_ij`` over all ``j ≠ i`` that share a question.
-    Below 1 means better than the others (for a loss).  Pairs where either mean is 0 are
-    left out (the ratio is undefined); a forecaster with no usable pair gets NaN.
-    A DataFrame input gives a Series indexed by its rows; arrays give an array.
+    .. math::
+        \theta_{ij} = \frac{\bar S_{i \mid ij}}{\bar S_{j \mid ij}},
+        \qquad \theta_i = \Bigl(\prod_{j \in J_i} \theta_{ij}\Bigr)^{1/|J_i|}
+
+    where :math:`\bar S_{i \mid ij}` is forecaster :math:`i`'s mean loss on the
+    questions both :math:`i` and :math:`j` forecast and :math:`J_i` the others sharing a
+    question with :math:`i`.  Below 1 is better than the others (for a loss).  Pairs
+    where either mean is 0 are left out; a forecaster with no usable pair gets NaN.
+
+    Parameters
+    ----------
+    score_matrix : array_like or pandas.DataFrame
+        Forecasters × questions of a non-negative loss, NaN where a forecaster did not
+        forecast.
+
+    Returns
+    -------
+    ndarray or pandas.Series
+        One skill per forecaster (a Series indexed by the rows of a DataFrame input).
+
+    References
+    ----------
+    .. [1] Cramer EY, Ray EL, Lopez VK, et al. (2022). "Evaluation of individual and
+        ensemble probabilistic forecasts of COVID-19 mortality in the United States."
+        Proceedings of the National Academy of Sciences 119(15), e2113561119.
+        doi:10.1073/pnas.2113561119.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from forecasting.scoring import relative_skill
+    >>> relative_skill([[0.1, 0.2, np.nan], [0.2, 0.2, 0.3], [0.3, np.nan, 0.3]])
+    array([0.5       , 1.05409255, 1.8973666 ])
     """
-    labels = getattr(score_matrix, "index", None)
-    s = _checks.as_float(
-        "score_matrix", score_matrix.to_numpy() if labels is not None else score_matrix
-    )
+    # a DataFrame keeps its row labels; a list also has an ``index`` (the method), so
+    # look for ``to_numpy`` instead
+    is_frame = hasattr(score_matrix, "to_numpy") and hasattr(score_matrix, "index")
+    labels = score_matrix.index if is_frame else None
+    s = _checks.as_float("score_matrix", score_matrix.to_numpy() if is_frame else score_matrix)
     if s.ndim != 2:
         raise InvalidForecastError(
             f"score_matrix must be 2-D (forecasters × questions); got shape {s.shape}"

@@ -21,7 +21,43 @@ __all__ = [
 
 
 def crps_normal(obs: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> NDArray[np.float64]:
-    """CRPS of a normal forecast N(mu, sigma²) (closed form from ``scoringrules``)."""
+    r"""CRPS of a normal forecast :math:`\mathcal{N}(\mu, \sigma^2)` (closed form; a loss).
+
+    .. math::
+        \mathrm{CRPS}(\mathcal{N}(\mu, \sigma^2), y) = \sigma \Bigl\{\omega\,[2\Phi(\omega)
+            - 1] + 2\varphi(\omega) - \frac{1}{\sqrt{\pi}}\Bigr\},
+        \qquad \omega = \frac{y - \mu}{\sigma}
+
+    with :math:`\Phi`, :math:`\varphi` the standard normal CDF and density.  Computed by
+    ``scoringrules.crps_normal``.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    mu : array_like
+        Mean of the forecast distribution.
+    sigma : array_like
+        Standard deviation of the forecast distribution, > 0.
+
+    Returns
+    -------
+    ndarray
+        The CRPS, in the unit of ``obs``.
+
+    References
+    ----------
+    .. [1] Gneiting T, Raftery AE, Westveld AH, Goldman T (2005). "Calibrated
+        probabilistic forecasting using ensemble model output statistics and minimum
+        CRPS estimation." Monthly Weather Review 133(5), 1098–1118.
+        doi:10.1175/MWR2904.1.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import crps_normal
+    >>> crps_normal([0.0, 1.0], 0.1, 0.4)
+    array([0.10339993, 0.67771184])
+    """
     import scoringrules as sr
 
     y, m, s = (_checks.as_float(n, v) for n, v in (("obs", obs), ("mu", mu), ("sigma", sigma)))
@@ -31,7 +67,42 @@ def crps_normal(obs: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> NDArray[np.f
 
 
 def crps_lognormal(obs: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> NDArray[np.float64]:
-    """CRPS of a lognormal forecast; ``mu``, ``sigma`` on the log scale (``scoringrules``)."""
+    r"""CRPS of a lognormal forecast, :math:`\ln X \sim \mathcal{N}(\mu, \sigma^2)` (a loss).
+
+    .. math::
+        \mathrm{CRPS}(F, y) = y\,[2F(y) - 1] - 2e^{\mu + \sigma^2/2}
+            \Bigl[\Phi(\omega - \sigma) + \Phi\bigl(\tfrac{\sigma}{\sqrt 2}\bigr) - 1\Bigr],
+        \qquad \omega = \frac{\ln y - \mu}{\sigma}
+
+    for :math:`y > 0`, with :math:`F` the lognormal CDF.  Computed by
+    ``scoringrules.crps_lognormal``.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    mu : array_like
+        Mean of the logarithm.
+    sigma : array_like
+        Standard deviation of the logarithm, > 0.
+
+    Returns
+    -------
+    ndarray
+        The CRPS, in the unit of ``obs``.
+
+    References
+    ----------
+    .. [1] Baran S, Lerch S (2015). "Log-normal distribution based ensemble model output
+        statistics models for probabilistic wind-speed forecasting." Quarterly Journal
+        of the Royal Meteorological Society 141(691), 2289–2299. doi:10.1002/qj.2521.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import crps_lognormal
+    >>> crps_lognormal([1.0, 3.0], 0.0, 0.5)
+    array([0.12079196, 1.57131102])
+    """
     import scoringrules as sr
 
     y, m, s = (_checks.as_float(n, v) for n, v in (("obs", obs), ("mu", mu), ("sigma", sigma)))
@@ -72,11 +143,42 @@ def pinball_loss(obs: NDArray, level: NDArray, value: NDArray) -> NDArray:
 
 
 def crps_quantile(obs: ArrayLike, levels: ArrayLike, values: ArrayLike) -> NDArray[np.float64]:
-    """Quantile approximation of the CRPS: ``2 × mean over levels of the pinball loss``.
+    r"""Quantile approximation of the CRPS (a loss).
 
-    The factor 2 makes it approach the CRPS as the levels fill (0, 1) evenly; it equals
-    ``scoringrules.crps_quantile``.  ``values`` has the quantiles on its last axis;
-    ``levels`` is shared (shape ``(K,)``) or per forecast.
+    .. math::
+        \mathrm{CRPS}_Q(y) = \frac{2}{K} \sum_{k=1}^{K}
+            \bigl(\mathbf{1}\{y < q_k\} - \tau_k\bigr)(q_k - y)
+
+    twice the mean pinball (quantile) loss over the levels :math:`\tau_k` with quantiles
+    :math:`q_k`.  Since :math:`\mathrm{CRPS} = 2\int_0^1 \mathrm{QS}_\tau\,d\tau`, it
+    approaches the CRPS as the levels fill (0, 1) evenly; it equals
+    ``scoringrules.crps_quantile``.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    levels : array_like, shape (K,) or (..., K)
+        Quantile levels, strictly increasing in (0, 1); shared or per forecast.
+    values : array_like, shape (..., K)
+        Quantile values, non-decreasing along the last axis.
+
+    Returns
+    -------
+    ndarray
+        The score, in the unit of ``obs``.
+
+    References
+    ----------
+    .. [1] Laio F, Tamea S (2007). "Verification tools for probabilistic forecasts of
+        continuous hydrological variables." Hydrology and Earth System Sciences 11(4),
+        1267–1277. doi:10.5194/hess-11-1267-2007.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import crps_quantile
+    >>> crps_quantile([2.0, 5.0], [0.1, 0.5, 0.9], [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    array([0.13333333, 2.46666667])
     """
     y = _checks.as_float("obs", obs)
     lv, vals = check_quantiles(levels, values)
@@ -87,9 +189,39 @@ def crps_quantile(obs: ArrayLike, levels: ArrayLike, values: ArrayLike) -> NDArr
 def interval_score(
     obs: ArrayLike, lower: ArrayLike, upper: ArrayLike, *, alpha: ArrayLike
 ) -> NDArray[np.float64]:
-    """Interval (Winkler) score of a central (1 − alpha) interval [lower, upper].
+    r"""Interval (Winkler) score of a central :math:`(1 - \alpha)` interval (a loss).
 
-    ``(u − l) + (2/α)(l − y)₊ + (2/α)(y − u)₊`` (Gneiting & Raftery 2007).
+    .. math::
+        \mathrm{IS}_\alpha(l, u; y) = (u - l) + \frac{2}{\alpha}(l - y)_+
+            + \frac{2}{\alpha}(y - u)_+
+
+    the width of the interval plus a penalty for an outcome outside it.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    lower, upper : array_like
+        The interval's ends, ``lower ≤ upper``.
+    alpha : array_like
+        Nominal miss rate in (0, 1): 0.1 for a 90 % interval.
+
+    Returns
+    -------
+    ndarray
+        The score, in the unit of ``obs``.
+
+    References
+    ----------
+    .. [1] Gneiting T, Raftery AE (2007). "Strictly proper scoring rules, prediction,
+        and estimation." Journal of the American Statistical Association 102(477),
+        359–378. doi:10.1198/016214506000001437.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import interval_score
+    >>> interval_score([0.5, 2.0, 5.0], 1.0, 3.0, alpha=0.2)
+    array([ 7.,  2., 22.])
     """
     y, lo, up, a = (
         _checks.as_float(n, v)
@@ -108,12 +240,42 @@ def interval_score(
 def weighted_interval_score(
     obs: ArrayLike, levels: ArrayLike, values: ArrayLike
 ) -> NDArray[np.float64]:
-    """Weighted interval score (Bracher et al. 2021) from a symmetric quantile set.
+    r"""Weighted interval score of a symmetric quantile set (a loss).
 
-    ``levels`` (shape ``(2K+1,)``) must hold 0.5 and, for each τ < 0.5, also 1 − τ; each
-    pair is a central interval with α = 2τ.  Then
+    .. math::
+        \mathrm{WIS}(y) = \frac{1}{K + \frac12}\Bigl(\tfrac12 |y - m|
+            + \sum_{k=1}^{K} \frac{\alpha_k}{2}\,\mathrm{IS}_{\alpha_k}(l_k, u_k; y)\Bigr)
 
-    ``WIS = (½·|y − m| + Σ_k (α_k/2)·IS_{α_k}(l_k, u_k; y)) / (K + ½)``.
+    with the median :math:`m` and the :math:`K` central intervals
+    :math:`[l_k, u_k]` at levels :math:`\tau_k` and :math:`1 - \tau_k`
+    (:math:`\alpha_k = 2\tau_k`).  For such symmetric sets it equals
+    :func:`crps_quantile`.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    levels : array_like, shape (2K + 1,)
+        Shared quantile levels: 0.5 and, for each τ < 0.5, also 1 − τ.
+    values : array_like, shape (..., 2K + 1)
+        Quantile values at ``levels``.
+
+    Returns
+    -------
+    ndarray
+        The score, in the unit of ``obs``.
+
+    References
+    ----------
+    .. [1] Bracher J, Ray EL, Gneiting T, Reich NG (2021). "Evaluating epidemic
+        forecasts in an interval format." PLOS Computational Biology 17(2), e1008618.
+        doi:10.1371/journal.pcbi.1008618.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import weighted_interval_score
+    >>> weighted_interval_score([2.0, 5.0], [0.1, 0.5, 0.9], [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    array([0.13333333, 2.46666667])
     """
     y = _checks.as_float("obs", obs)
     lv, vals = check_quantiles(levels, values)

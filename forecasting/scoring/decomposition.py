@@ -53,14 +53,46 @@ def _binary_inputs(obs: ArrayLike, p: ArrayLike) -> tuple[NDArray, NDArray]:
 def murphy_decomposition(
     obs: ArrayLike, p: ArrayLike, *, bins: int | ArrayLike = 10
 ) -> MurphyDecomposition:
-    """Murphy (1973) decomposition of the 0–1 Brier score from binned forecasts.
+    r"""Murphy's decomposition of the mean 0–1 Brier score from binned forecasts.
 
-    ``bins`` is a number of equal-width bins on [0, 1] or an array of edges (the last
-    bin is closed).  With ``n_k`` forecasts in bin ``k``, mean forecast ``f_k``, observed
-    frequency ``o_k`` and overall frequency ``ō``:
-    ``REL = Σ n_k (f_k − o_k)² / N``, ``RES = Σ n_k (o_k − ō)² / N``, ``UNC = ō(1 − ō)``.
-    ``brier = REL − RES + UNC`` holds exactly only when the forecasts within each bin are
-    equal; otherwise the within-bin variance terms are missing.
+    .. math::
+        \mathrm{REL} = \frac{1}{N}\sum_k n_k (f_k - o_k)^2,\quad
+        \mathrm{RES} = \frac{1}{N}\sum_k n_k (o_k - \bar o)^2,\quad
+        \mathrm{UNC} = \bar o (1 - \bar o)
+
+    with :math:`n_k` forecasts in bin :math:`k`, their mean :math:`f_k`, observed
+    frequency :math:`o_k` and overall frequency :math:`\bar o`.
+    :math:`\mathrm{BS} = \mathrm{REL} - \mathrm{RES} + \mathrm{UNC}` holds exactly only
+    when the forecasts within each bin are equal (the within-bin variance terms are
+    missing otherwise); :func:`corp_decomposition` is exact.
+
+    Parameters
+    ----------
+    obs : array_like
+        Outcomes 0/1 (1-D, no NaN).
+    p : array_like
+        Forecast probabilities of Yes (1-D, no NaN).
+    bins : int or array_like
+        A number of equal-width bins on [0, 1], or increasing edges (the last bin is
+        closed).
+
+    Returns
+    -------
+    MurphyDecomposition
+        ``brier, reliability, resolution, uncertainty``.
+
+    References
+    ----------
+    .. [1] Murphy AH (1973). "A new vector partition of the probability score."
+        Journal of Applied Meteorology 12(4), 595–600.
+        doi:10.1175/1520-0450(1973)012<0595:ANVPOT>2.0.CO;2.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import murphy_decomposition
+    >>> d = murphy_decomposition([1, 0, 1, 1, 0, 0], [0.9, 0.1, 0.9, 0.6, 0.1, 0.6], bins=2)
+    >>> [round(v, 4) for v in d]
+    [0.0933, 0.0033, 0.125, 0.25]
     """
     y, x = _binary_inputs(obs, p)
     if isinstance(bins, int | np.integer):
@@ -99,13 +131,45 @@ def _mean_score(y: NDArray, x: NDArray, score: str) -> float:
 def corp_decomposition(
     obs: ArrayLike, p: ArrayLike, *, score: Literal["brier", "log"] = "brier"
 ) -> CorpDecomposition:
-    """CORP decomposition (Dimitriadis, Gneiting & Jordan 2021) of a mean score.
+    r"""CORP decomposition of the mean Brier or log score (exact).
 
-    The forecasts are recalibrated by isotonic regression (PAV, with equal forecast
-    values pooled first so that equal forecasts get equal recalibrated values).  With
-    ``S`` the mean score: ``MCB = S(x) − S(PAV x)``, ``DSC = S(ȳ) − S(PAV x)``,
-    ``UNC = S(ȳ)``, so ``S(x) = MCB − DSC + UNC``; ``MCB ≥ 0`` and ``DSC ≥ 0``.
-    ``score`` is the 0–1 Brier or the log score.
+    .. math::
+        \bar S(x) = \underbrace{\bar S(x) - \bar S(\hat x)}_{\mathrm{MCB}}
+            - \underbrace{\bigl(\bar S(\bar y) - \bar S(\hat x)\bigr)}_{\mathrm{DSC}}
+            + \underbrace{\bar S(\bar y)}_{\mathrm{UNC}}
+
+    where :math:`\hat x` are the forecasts recalibrated by isotonic regression of the
+    outcomes on them (PAV; equal forecasts pooled first so that they get equal values)
+    and :math:`\bar y` the climatology.  ``MCB ≥ 0`` and ``DSC ≥ 0``.
+
+    Parameters
+    ----------
+    obs : array_like
+        Outcomes 0/1 (1-D, no NaN).
+    p : array_like
+        Forecast probabilities of Yes (1-D, no NaN).
+    score : {"brier", "log"}
+        The 0–1 Brier score or the (unclipped) log score.
+
+    Returns
+    -------
+    CorpDecomposition
+        ``score, miscalibration, discrimination, uncertainty``.
+
+    References
+    ----------
+    .. [1] Dimitriadis T, Gneiting T, Jordan AI (2021). "Stable reliability diagrams
+        for probabilistic classifiers." Proceedings of the National Academy of Sciences
+        118(8), e2016191118. doi:10.1073/pnas.2016191118.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import corp_decomposition
+    >>> d = corp_decomposition([1, 0, 1, 1, 0, 0], [0.9, 0.2, 0.6, 0.7, 0.4, 0.1])
+    >>> [round(v, 4) for v in d]
+    [0.0783, 0.0783, 0.25, 0.25]
+    >>> round(d.miscalibration - d.discrimination + d.uncertainty - d.score, 12)
+    0.0
     """
     from scipy.optimize import isotonic_regression
 

@@ -163,11 +163,46 @@ def _quantile_arrays(values: list, idx: list[int], levels: tuple) -> tuple[NDArr
 
 
 def crps_distribution(obs: ArrayLike, value: Mapping | Sequence[Mapping]) -> NDArray[np.float64]:
-    """CRPS of stored forecast value(s): one dict, or one dict per observation.
+    r"""CRPS of stored numeric/date forecast values (a loss, in the unit of the outcome).
 
-    Named distributions use ``scoringrules`` closed forms; quantile sets use
-    :func:`~forecasting.scoring.crps_quantile` (2 × mean pinball loss).  Loss, in the unit
-    of the outcome.
+    .. math::
+        \mathrm{CRPS}(F, y) = \int_{-\infty}^{\infty} \bigl(F(x) - \mathbf{1}\{y \le x\}\bigr)^2\,dx
+
+    Named distributions (``normal``, ``lognormal``, ``uniform``, ``negbinom``,
+    ``poisson``, ``beta``, ``gamma``, ``t``) use the closed forms of ``scoringrules``;
+    quantile sets use :func:`~forecasting.scoring.crps_quantile` (2 × mean pinball loss).
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values (days since 1970-01-01 for dates).
+    value : dict or sequence of dict
+        One value dict for every observation, or one per observation:
+        ``{"distribution": {"name": ..., "params": {...}}}`` or
+        ``{"quantiles": {"levels": [...], "values": [...]}}`` (docs/design.md).
+
+    Returns
+    -------
+    ndarray
+        The CRPS of each forecast.
+
+    References
+    ----------
+    .. [1] Matheson JE, Winkler RL (1976). "Scoring rules for continuous probability
+        distributions." Management Science 22(10), 1087–1096.
+        doi:10.1287/mnsc.22.10.1087.
+    .. [2] Jordan A, Krüger F, Lerch S (2019). "Evaluating probabilistic forecasts with
+        scoringRules." Journal of Statistical Software 90(12), 1–37.
+        doi:10.18637/jss.v090.i12.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import crps_distribution
+    >>> normal = {"distribution": {"name": "normal", "params": {"mu": 0.1, "sigma": 0.4}}}
+    >>> crps_distribution([0.0, 1.0], normal)
+    array([0.10339993, 0.67771184])
+    >>> crps_distribution(5.0, [{"quantiles": {"levels": [0.1, 0.5, 0.9], "values": [1, 2, 3]}}])
+    array([2.46666667])
     """
     y, values, groups = _groups(obs, value)
     out = np.full(y.shape, np.nan)
@@ -185,14 +220,47 @@ def crps_distribution(obs: ArrayLike, value: Mapping | Sequence[Mapping]) -> NDA
 
 
 def quantile_log_density(obs: ArrayLike, levels: ArrayLike, values: ArrayLike) -> NDArray:
-    """Log density of the distribution completed from a quantile set.
+    r"""Log density of the distribution completed from a quantile set.
 
-    Between neighbouring quantiles the CDF is linear (so the density is constant,
-    ``Δlevel / Δvalue``).  Below the lowest quantile ``q₀`` (level ``τ₀``) and above the
-    highest ``q_K`` (level ``τ_K``) exponential tails hold the remaining mass ``τ₀`` and
-    ``1 − τ_K``, with rates chosen so that the density is continuous at ``q₀`` and
-    ``q_K``.  Needs at least two levels and strictly increasing values (equal values
-    would be a point mass with no density).  The tails ignore question bounds.
+    .. math::
+        f(y) = \begin{cases}
+            d_0\, e^{-d_0 (q_0 - y)/\tau_0} & y < q_0 \\
+            \dfrac{\tau_{k+1} - \tau_k}{q_{k+1} - q_k} & q_k \le y \le q_{k+1} \\
+            d_K\, e^{-d_K (y - q_K)/(1 - \tau_K)} & y > q_K
+        \end{cases}
+
+    Between neighbouring quantiles the CDF is linear (constant density).  Below the
+    lowest quantile :math:`q_0` (level :math:`\tau_0`) and above the highest
+    :math:`q_K` (level :math:`\tau_K`) exponential tails hold the remaining mass
+    :math:`\tau_0` and :math:`1 - \tau_K`, with rates that keep the density
+    continuous (:math:`d_0`, :math:`d_K` the densities of the outer segments).  Needs
+    at least two levels and strictly increasing values; the tails ignore question
+    bounds.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    levels : array_like, shape (K + 1,) or (..., K + 1)
+        Quantile levels, strictly increasing in (0, 1).
+    values : array_like, shape (..., K + 1)
+        Quantile values, strictly increasing.
+
+    Returns
+    -------
+    ndarray
+        :math:`\ln f(y)`.
+
+    References
+    ----------
+    No published reference: the project's completion of a quantile set
+    (``docs/scoring.md``).
+
+    Examples
+    --------
+    >>> from forecasting.scoring import quantile_log_density
+    >>> quantile_log_density([1.5, 0.0], [0.25, 0.5, 0.75], [1.0, 2.0, 3.0])
+    array([-1.38629436, -2.38629436])
     """
     y = _checks.as_float("obs", obs)
     lv, vals = check_quantiles(levels, values)
@@ -226,11 +294,40 @@ def quantile_log_density(obs: ArrayLike, levels: ArrayLike, values: ArrayLike) -
 def log_score_distribution(
     obs: ArrayLike, value: Mapping | Sequence[Mapping]
 ) -> NDArray[np.float64]:
-    """``−ln f(obs)`` for stored forecast value(s) (loss).
+    r"""Logarithmic score of stored numeric/date forecast values (a loss).
 
-    ``f`` is the density of a named continuous distribution, the probability mass of
-    ``poisson``/``negbinom``, or for a quantile set the density of
-    :func:`quantile_log_density`.  Scores are ``inf`` where ``f(obs) = 0``.
+    .. math::
+        \mathrm{LS}(F, y) = -\ln f(y)
+
+    with :math:`f` the density of a named continuous distribution, the probability mass
+    of ``poisson``/``negbinom``, or for a quantile set the density of
+    :func:`quantile_log_density`.  ``inf`` where :math:`f(y) = 0`.
+
+    Parameters
+    ----------
+    obs : array_like
+        The observed values.
+    value : dict or sequence of dict
+        As for :func:`crps_distribution`.
+
+    Returns
+    -------
+    ndarray
+        The log score of each forecast, in nats.
+
+    References
+    ----------
+    .. [1] Good IJ (1952). "Rational decisions." Journal of the Royal Statistical
+        Society B 14(1), 107–114. doi:10.1111/j.2517-6161.1952.tb00104.x.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import log_score_distribution
+    >>> std = {"distribution": {"name": "normal", "params": {"mu": 0.0, "sigma": 1.0}}}
+    >>> log_score_distribution([0.0, 1.0], std)
+    array([0.91893853, 1.41893853])
+    >>> log_score_distribution(3, {"distribution": {"name": "poisson", "params": {"mu": 2.0}}})
+    array([1.71231793])
     """
     import scipy.stats as st
 

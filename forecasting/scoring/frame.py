@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InvalidForecastError
+from forecasting.scoring._checks import DEFAULT_LOG_CLIP
 from forecasting.scoring.binary import brier_score, log_score, spherical_score
 from forecasting.scoring.categorical import brier_score_multi, log_score_multi, rps_score
 from forecasting.scoring.distribution import crps_distribution, log_score_distribution
@@ -57,20 +58,56 @@ def _has_density(value: Any) -> bool:
     return v.size >= 2 and bool((np.diff(v) > 0).all())
 
 
-def score_forecasts(frame: pd.DataFrame, *, log_clip: float | None = None) -> pd.DataFrame:
-    """A copy of ``frame`` with one score column per :data:`SCORE_COLUMNS`.
+def score_forecasts(
+    frame: pd.DataFrame, *, log_clip: float | None = DEFAULT_LOG_CLIP
+) -> pd.DataFrame:
+    r"""A copy of ``frame`` with one score column per :data:`SCORE_COLUMNS`.
 
     Scored rows are those of resolved, not annulled questions with an outcome; the other
     rows get NaN.  Per question type (NaN where a score is not defined for it):
 
     - ``brier``: binary 0–1 Brier; multiple choice the GJP 0–2 Brier.
     - ``brier2``: the 0–2 Brier for binary (2 × ``brier``) and multiple choice.
-    - ``log``: −ln P(outcome) for binary and multiple choice (``log_clip`` clips first);
-      ``−ln f(outcome)`` for numeric/date, where a density exists (NaN for quantile sets
-      with fewer than 2 distinct values).
+    - ``log``: :math:`-\ln` P(outcome) for binary and multiple choice, the probability
+      clipped to ``[log_clip, 1 − log_clip]`` (the project's policy, 0.001 by default);
+      :math:`-\ln f(\text{outcome})` for numeric/date where a density exists (NaN for
+      quantile sets with fewer than 2 distinct values).
     - ``spherical`` (binary, reward), ``baseline`` (Metaculus baseline score, binary and
-      multiple choice, reward), ``rps`` (ordered multiple choice, normalised to [0, 1]),
-      ``crps`` (numeric/date, in the outcome's unit, days for dates).
+      multiple choice, reward, clipped like ``log``), ``rps`` (ordered multiple choice,
+      normalised to [0, 1]), ``crps`` (numeric/date, in the outcome's unit, days for
+      dates).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A forecasts frame (docs/design.md) with at least ``question_type, p, probs,
+        value, resolved, annulled, outcome`` (and ``ordered`` for the RPS).
+    log_clip : float or None
+        The clip of the log and baseline scores; ``None`` does not clip.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` with the score columns added.
+
+    References
+    ----------
+    See the array scores each column comes from (:func:`brier_score`,
+    :func:`log_score`, :func:`crps_distribution`, …).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from forecasting.scoring import score_forecasts
+    >>> frame = pd.DataFrame({
+    ...     "question_type": ["binary", "binary", "multiple_choice"],
+    ...     "p": [0.8, 1.0, None], "probs": [None, None, [0.7, 0.2, 0.1]],
+    ...     "value": None, "resolved": True, "annulled": False, "outcome": [0.0, 0.0, 1.0]})
+    >>> score_forecasts(frame)[["brier", "brier2", "log"]].round(4)
+       brier  brier2     log
+    0   0.64    1.28  1.6094
+    1   1.00    2.00  6.9078
+    2   1.14    1.14  1.6094
     """
     require_columns(frame, _NEEDED)
     out = frame.copy()

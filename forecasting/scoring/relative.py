@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from forecasting.errors import InvalidForecastError
 from forecasting.scoring import _checks
+from forecasting.scoring._checks import DEFAULT_LOG_CLIP
 
 __all__ = [
     "brier_skill_score",
@@ -53,21 +54,56 @@ def _p_outcome(
         _checks.same_shape(obs=y, p=pr)
         pt = np.where(y == 1.0, pr, 1.0 - pr)
         pt = np.where(np.isnan(y), np.nan, pt)
-    eps = _checks.clip_value(clip)
-    if eps is not None:
-        pt = np.clip(pt, eps, 1.0 - eps)
-    return pt, k
+    return _checks.clip_outcome_probability(pt, clip), k
 
 
 def metaculus_baseline_score(
-    obs: ArrayLike, p: ArrayLike, *, n_options: int | None = None, clip: float | None = None
+    obs: ArrayLike,
+    p: ArrayLike,
+    *,
+    n_options: int | None = None,
+    clip: float | None = DEFAULT_LOG_CLIP,
 ) -> NDArray[np.float64]:
-    """Metaculus baseline score ``100 · log_N(N · p_outcome)`` (reward).
+    r"""Metaculus baseline score (a reward; 0 for the uniform forecast).
 
-    Binary: ``obs`` is 0/1 and ``p`` is P(Yes) (N = 2).  Multiple choice: ``obs`` is the
-    option index and ``p`` holds the probability vectors on its last axis (N = number of
-    options, or ``n_options`` which must agree).  0 for the uniform forecast, 100 for
-    certainty on the outcome, ``−inf`` for certainty against it unless ``clip`` is given.
+    .. math::
+        \mathrm{Baseline}(\mathbf{p}, k) = 100 \cdot \log_N (N \cdot p_k)
+
+    with :math:`p_k` the probability given to the outcome (clipped to
+    :math:`[\varepsilon, 1 - \varepsilon]` like every log score,
+    :math:`\varepsilon = 0.001` by default) and :math:`N` the number of options:
+    0 for the uniform forecast, 100 for certainty on the outcome (99.86 once clipped).
+
+    Parameters
+    ----------
+    obs : array_like
+        Binary: 1.0/0.0 outcomes.  Multiple choice: the index of the option that
+        happened.  NaN for an unknown outcome.
+    p : array_like
+        Binary: P(Yes) (N = 2).  Multiple choice: probability vectors on the last axis.
+    n_options : int, optional
+        N; must agree with the last axis of ``p`` for multiple choice.
+    clip : float or None
+        :math:`\varepsilon` in (0, 0.5); ``None`` does not clip (``−inf`` for certainty
+        against the outcome).
+
+    Returns
+    -------
+    ndarray
+        The baseline score of each forecast.
+
+    References
+    ----------
+    .. [1] Metaculus, "Scores FAQ", https://www.metaculus.com/help/scores-faq/
+        (no DOI).
+
+    Examples
+    --------
+    >>> from forecasting.scoring import metaculus_baseline_score
+    >>> metaculus_baseline_score([1, 0, 1], [0.5, 0.5, 0.25])
+    array([   0.,    0., -100.])
+    >>> metaculus_baseline_score([2], [[0.2, 0.2, 0.6]])
+    array([53.50264793])
     """
     pt, k = _p_outcome(obs, p, n_options, clip)
     with np.errstate(divide="ignore"):
@@ -80,15 +116,47 @@ def metaculus_peer_score(
     *,
     question_ids: ArrayLike,
     n_options: int | None = None,
-    clip: float | None = None,
+    clip: float | None = DEFAULT_LOG_CLIP,
 ) -> NDArray[np.float64]:
-    """Metaculus peer score ``100 · n/(n − 1) · ln(p_i / GM)`` (reward).
+    r"""Metaculus peer score (a reward; the scores of a question sum to 0).
 
-    One row per forecaster and question; ``question_ids`` groups the rows.  ``p_i`` is the
-    probability forecaster ``i`` gave to the outcome, ``GM`` the geometric mean of those of
-    all ``n`` forecasters on the question (including ``i``).  This equals
-    ``100/(n − 1) · Σ_{j≠i} ln(p_i/p_j)``, so the scores of a question sum to 0.  NaN for a
-    question with a single forecaster (no peers).
+    .. math::
+        \mathrm{Peer}_i = 100 \cdot \frac{n}{n - 1} \ln \frac{p_i}{\mathrm{GM}}
+            = \frac{100}{n - 1} \sum_{j \ne i} \ln \frac{p_i}{p_j}
+
+    with :math:`p_i` the probability forecaster :math:`i` gave to the outcome (clipped
+    like every log score) and GM the geometric mean of those of all :math:`n`
+    forecasters on the question, :math:`i` included.
+
+    Parameters
+    ----------
+    obs : array_like
+        One entry per forecast: binary outcomes or option indices (as
+        :func:`metaculus_baseline_score`).
+    p : array_like
+        One forecast per row: P(Yes) or probability vectors on the last axis.
+    question_ids : array_like
+        The question of each row; rows of a question are scored against each other.
+    n_options : int, optional
+        Number of options (checked against ``p``).
+    clip : float or None
+        :math:`\varepsilon` in (0, 0.5); ``None`` does not clip.
+
+    Returns
+    -------
+    ndarray
+        The peer score of each forecast; NaN for a forecaster alone on a question.
+
+    References
+    ----------
+    .. [1] Metaculus, "Scores FAQ", https://www.metaculus.com/help/scores-faq/
+        (no DOI).
+
+    Examples
+    --------
+    >>> from forecasting.scoring import metaculus_peer_score
+    >>> metaculus_peer_score([1, 1, 1], [0.8, 0.4, 0.6], question_ids=["q", "q", "r"])
+    array([ 69.31471806, -69.31471806,          nan])
     """
     pt, _ = _p_outcome(obs, p, n_options, clip)
     if pt.ndim != 1:
@@ -108,8 +176,37 @@ def metaculus_peer_score(
 
 
 def brier_skill_score(score: ArrayLike, reference: ArrayLike) -> NDArray[np.float64]:
-    """Skill ``1 − score / reference`` of a loss against a reference loss (e.g. the
-    Brier score of the base rate).  1 is perfect, 0 no better than the reference."""
+    r"""Skill of a loss against a reference loss, e.g. the Brier score of the base rate.
+
+    .. math::
+        \mathrm{SS} = 1 - \frac{S}{S_{\mathrm{ref}}}
+
+    1 is perfect, 0 no better than the reference, negative worse.
+
+    Parameters
+    ----------
+    score : array_like
+        The loss (typically a mean Brier score).
+    reference : array_like
+        The reference loss, > 0.
+
+    Returns
+    -------
+    ndarray
+        The skill score.
+
+    References
+    ----------
+    .. [1] Murphy AH (1988). "Skill scores based on the mean square error and their
+        relationships to the correlation coefficient." Monthly Weather Review 116(12),
+        2417–2424. doi:10.1175/1520-0493(1988)116<2417:SSBOTM>2.0.CO;2.
+
+    Examples
+    --------
+    >>> from forecasting.scoring import brier_skill_score
+    >>> brier_skill_score([0.15, 0.3], 0.25)
+    array([ 0.4, -0.2])
+    """
     s = _checks.as_float("score", score)
     r = _checks.as_float("reference", reference)
     _checks.same_shape(score=s, reference=r)
@@ -125,13 +222,37 @@ def brier_skill_score(score: ArrayLike, reference: ArrayLike) -> NDArray[np.floa
 
 
 def relative_to_team(scores: ArrayLike, *, question_ids: ArrayLike) -> NDArray[np.float64]:
-    """Each score minus the median score of the *other* forecasters on the same question.
+    r"""Each score minus the median score of the *other* forecasters on the question.
 
-    One row per forecaster and question.  The median is of the others' *scores* (not the
-    score of their median forecast), so it works for every score and question type.
-    The result keeps the orientation of the score: for a loss, negative means better
-    than the team.  NaN scores are ignored as "others" and stay NaN; a forecaster alone
-    on a question gets NaN.
+    .. math::
+        R_i = S_i - \operatorname{median}\{S_j : j \ne i,\; q_j = q_i\}
+
+    The median is of the others' *scores* (not the score of their median forecast), so
+    it works for every score and question type, and the result keeps the score's
+    orientation: for a loss, negative means better than the team.  NaN scores are not
+    counted among the others and stay NaN; a forecaster alone on a question gets NaN.
+
+    Parameters
+    ----------
+    scores : array_like
+        One score per forecast (1-D).
+    question_ids : array_like
+        The question of each score.
+
+    Returns
+    -------
+    ndarray
+        The score relative to the rest of the team.
+
+    References
+    ----------
+    No published reference: a project convention (see ``docs/scoring.md``).
+
+    Examples
+    --------
+    >>> from forecasting.scoring import relative_to_team
+    >>> relative_to_team([0.1, 0.3, 0.2, 0.5], question_ids=["q", "q", "q", "r"])
+    array([-0.15,  0.15,  0.  ,   nan])
     """
     s = _checks.as_float("scores", scores)
     qid = np.asarray(question_ids)

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.errors import InvalidForecastError
+from forecasting.scoring._checks import DEFAULT_LOG_CLIP
 from forecasting.scoring.frame import (
     SCORE_COLUMNS,
     require_columns,
@@ -73,10 +74,19 @@ def _check(frame: pd.DataFrame, convention: str, scores: Sequence[str]) -> tuple
     return names
 
 
+#: scores that depend on ``log_clip``: never taken from the frame, always recomputed
+_CLIPPED = frozenset({"log", "baseline"})
+
+
 def _scored(frame: pd.DataFrame, names: tuple[str, ...], log_clip: float | None) -> pd.DataFrame:
-    """Resolved rows with their per-forecast scores (computed unless already present)."""
+    """Resolved rows with their per-forecast scores.
+
+    Score columns already in ``frame`` are used as they are, unless a requested score
+    depends on ``log_clip`` (``log``, ``baseline``): the frame cannot say which clip made
+    them, so the scores are then recomputed with ``log_clip``.
+    """
     sub = frame.loc[scored_mask(frame)]
-    if log_clip is None and all(c in sub.columns for c in names):
+    if all(c in sub.columns for c in names) and not _CLIPPED.intersection(names):
         return sub
     return score_forecasts(sub, log_clip=log_clip)
 
@@ -101,18 +111,65 @@ def time_averaged_scores(
     *,
     convention: Literal["gjp", "metaculus"] = "gjp",
     scores: Sequence[str] = ("brier", "log"),
-    log_clip: float | None = None,
+    log_clip: float | None = DEFAULT_LOG_CLIP,
 ) -> pd.DataFrame:
-    """One row per (question_id, forecaster) with time-averaged scores.
+    r"""One row per (question_id, forecaster) with time-averaged scores.
 
-    ``frame`` is a forecasts frame (docs/design.md); only resolved, not annulled
-    questions count.  ``scores`` name columns of :func:`score_forecasts` (used from
-    ``frame`` if present, else computed, with ``log_clip``).  Columns of the result:
-    ``question_id, forecaster, question_type, n_forecasts, start_at`` (when the first
-    counted forecast starts to stand), ``end_at, days_covered`` (``end − start``),
-    ``lifetime_days`` (``end − open_at``), ``coverage`` (their ratio), and per score
-    ``<score>_mean`` (plain mean over the counted forecasts) and ``<score>_time_avg``
-    (by ``convention``, see the module docstring).  Sorted by question, then forecaster.
+    .. math::
+        \bar S_{\mathrm{gjp}} = \frac{\sum_i S_i\, d_i}{\mathrm{end} - t_{\mathrm{first}}},
+        \qquad
+        \bar S_{\mathrm{metaculus}} = \frac{\sum_i S_i\, d_i}{\mathrm{end} - \mathrm{open}}
+
+    with :math:`S_i` the score of forecast :math:`i` and :math:`d_i` the days it stood
+    (until the forecaster's next forecast or ``end = min(close_at, resolved_at)``); see
+    the module docstring for the rules of the window.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A forecasts frame (docs/design.md); only resolved, not annulled questions count.
+    convention : {"gjp", "metaculus"}
+        Average over the days the forecaster had a forecast (GJP), or over the
+        question's lifetime with 0 before the first forecast (Metaculus).
+    scores : sequence of str
+        Columns of :func:`score_forecasts`.  Those present in ``frame`` are used, except
+        ``log`` and ``baseline``, which are always computed with ``log_clip``.
+    log_clip : float or None
+        The clip of the log scores (0.001 by default; ``None`` does not clip).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``question_id, forecaster, question_type, n_forecasts, start_at`` (when the
+        first counted forecast starts to stand), ``end_at, days_covered``
+        (``end − start``), ``lifetime_days`` (``end − open_at``), ``coverage`` (their
+        ratio), and per score ``<score>_mean`` (plain mean over the counted forecasts)
+        and ``<score>_time_avg``.  Sorted by question, then forecaster.
+
+    References
+    ----------
+    .. [1] Mellers B, Ungar L, Baron J, et al. (2014). "Psychological strategies for
+        winning a geopolitical forecasting tournament." Psychological Science 25(5),
+        1106–1115. doi:10.1177/0956797614524255.
+    .. [2] Metaculus, "Scores FAQ", https://www.metaculus.com/help/scores-faq/
+        (no DOI).
+
+    Examples
+    --------
+    80 % held for 6 days, then 40 % for 3 days; the question resolves No:
+
+    >>> import pandas as pd
+    >>> from forecasting.scoring import time_averaged_scores
+    >>> t = pd.Timestamp("2024-01-01", tz="UTC")
+    >>> frame = pd.DataFrame({
+    ...     "question_id": "q", "forecaster": "ann", "question_type": "binary",
+    ...     "as_of": [t, t + pd.Timedelta(days=6)], "p": [0.8, 0.4], "probs": None,
+    ...     "value": None, "open_at": t, "close_at": t + pd.Timedelta(days=9),
+    ...     "resolved": True, "annulled": False, "outcome": 0.0,
+    ...     "resolved_at": t + pd.Timedelta(days=9)})
+    >>> row = time_averaged_scores(frame, scores=("brier",)).iloc[0]
+    >>> round(float(row["brier_time_avg"]), 4), round(float(row["brier_mean"]), 4)
+    (0.48, 0.4)
     """
     names = _check(frame, convention, scores)
     sub = _scored(frame, names, log_clip)
@@ -190,7 +247,7 @@ def _time_averaged_scores_loop(
     *,
     convention: str = "gjp",
     scores: Sequence[str] = ("brier", "log"),
-    log_clip: float | None = None,
+    log_clip: float | None = DEFAULT_LOG_CLIP,
 ) -> pd.DataFrame:
     """Slow reference for :func:`time_averaged_scores`: a plain loop over groups."""
     names = _check(frame, convention, scores)

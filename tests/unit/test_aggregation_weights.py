@@ -59,6 +59,32 @@ def test_multiple_choice_fit_runs_and_validates():
         fit_extremizing_factor([1], [[0.4]], loo=True)
 
 
+def test_excess_brier_accepts_nan_padded_multiple_choice():
+    """Questions with fewer options are padded with NaN; the score sums over real options."""
+    rng = np.random.default_rng(8)
+    sizes = [2, 3, 4, 3]
+    k_max, n_f = max(sizes), 3
+    p = np.full((len(sizes), n_f, k_max), np.nan)
+    y = np.zeros(len(sizes))
+    expected = np.full((len(sizes), n_f), np.nan)
+    for q, k in enumerate(sizes):
+        y[q] = rng.integers(k)
+        rows = rng.dirichlet(np.ones(k), size=n_f)
+        rows = np.clip(rows, 0.01, None) / np.clip(rows, 0.01, None).sum(axis=1, keepdims=True)
+        p[q, :, :k] = rows
+        brier = ((rows - (np.arange(k) == y[q])) ** 2).sum(axis=1)
+        expected[q] = brier - brier.mean()
+    p[1, 2] = np.nan  # forecaster 2 did not forecast question 1
+    b1 = ((p[1, :2, :3] - (np.arange(3) == y[1])) ** 2).sum(axis=1)
+    expected[1] = [*(b1 - b1.mean()), np.nan]
+    np.testing.assert_allclose(excess_brier_scores(y, p), expected, rtol=1e-12)
+    bad = p.copy()
+    bad[0, 0, int(y[0])] = np.nan  # a real option left out by a forecast
+    bad[0, 0, 1 - int(y[0])] = 0.9
+    with pytest.raises(InvalidForecastError, match=r"question 0: the outcome is option"):
+        excess_brier_scores(y, bad)
+
+
 def test_excess_brier_and_skill_weights_hand():
     # two forecasters on one Yes question: Brier (0-2 scale) 2(1-.9)^2 = .02 and 2(.5)^2 = .5
     ex = excess_brier_scores([1], [[0.9, 0.5]])

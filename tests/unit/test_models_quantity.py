@@ -193,3 +193,85 @@ def test_parameter_recovery_coverage() -> None:
     assert hits_theta >= 15, hits_theta
     assert hits_bias >= stats.binom.ppf(0.001, n_bias, 0.9), (hits_bias, n_bias)
     assert warned <= 2, f"{warned} of {n_sims} fits failed their diagnostics"
+
+
+def _report_loglik_values(m: QuantityModel, t: datetime, point: dict) -> np.ndarray:
+    """Per-report log-likelihood of the compiled-model graph at ``point`` (PyTensor)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    from forecasting.models._quantity import report_loglik
+
+    data = m._fit_data(t)
+    src = data["rep_src"]
+    mean = point["log_theta"] + data["bias_mu"][src] + data["bias_sd"][src] * point["bias_z"][src]
+    sd = np.sqrt(m.noise_floor**2 + (point["tau_std"] * data["noise_sd"])[src] ** 2)
+    out = report_loglik(
+        pm,
+        pt,
+        pt.as_tensor(data["rep_lo"]),
+        pt.as_tensor(data["rep_hi"]),
+        pt.as_tensor(data["rep_kind"]),
+        pt.as_tensor(mean),
+        pt.as_tensor(sd),
+    )
+    return np.asarray(out.eval()), mean, sd
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale", [1.0, math.exp(60.0), math.exp(-60.0)])
+def test_report_likelihood_matches_scipy_at_any_scale(scale: float) -> None:
+    """One-sided reports are censored at their own bound, also beyond e^±50 (the old
+    stand-in for ±inf): "at least e^60" was an empty interval [60, 50] on the log scale."""
+    q = {"id": "big", "type": "numeric", "open_at": OPEN, "close_at": CLOSE}
+    p = {"prior_median": 10 * scale, "prior_range": [3 * scale, 30 * scale]}
+    m = model_from_spec({"name": "quantity", "params": p}, question=q)
+    m.extend_evidence(
+        [
+            report(1, "a", value=11 * scale),
+            report(2, "b", low=12 * scale, high=13 * scale),
+            report(3, "a", high=15 * scale),  # "up to"
+            report(4, "b", low=8 * scale),  # "at least"
+            report(5, "c", low=40 * scale, high=41 * scale),  # far in the upper tail
+            report(6, "c", high=1 * scale),  # far in the lower tail
+        ]
+    )
+    point = {
+        "log_theta": math.log(10 * scale),
+        "bias_z": np.array([0.3, -0.5, 0.1, 0.0]),
+        "tau_std": np.array([0.2, 0.1, 0.05, 1.0]),
+    }
+    got, mean, sd = _report_loglik_values(m, day(10), point)
+    x = [math.log(v * scale) for v in (11, 12, 13, 15, 8, 40, 41, 1)]
+    n = stats.norm
+    tail = n.logsf(x[5], mean[4], sd[4])
+    want = [
+        n.logpdf(x[0], mean[0], sd[0]),
+        math.log(n.cdf(x[2], mean[1], sd[1]) - n.cdf(x[1], mean[1], sd[1])),
+        n.logcdf(x[3], mean[2], sd[2]),
+        n.logsf(x[4], mean[3], sd[3]),
+        tail + math.log1p(-math.exp(n.logsf(x[6], mean[4], sd[4]) - tail)),
+        n.logcdf(x[7], mean[5], sd[5]),
+    ]
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)  # PyMC's log Φ: ~1e-9
+
+
+@pytest.mark.slow
+def test_one_sided_reports_beyond_e50_fit() -> None:
+    """A number of order 1e27 (log ≈ 62) reported as "at least" and "up to" bounds."""
+    scale = 1e26
+    q = {"id": "huge", "type": "numeric", "open_at": OPEN, "close_at": CLOSE}
+    p = {"prior_median": 10 * scale, "prior_range": [3 * scale, 30 * scale]}
+    m = model_from_spec({"name": "quantity", "params": p}, question=q)
+    m.extend_evidence(
+        [
+            report(1, "a", low=15 * scale),
+            report(2, "b", high=20 * scale),
+            report(3, "c", value=17 * scale),
+        ]
+    )
+    m.fit(random_seed=1)
+    assert m.diagnostics().ok, m.diagnostics().messages
+    values = m.forecast_at(day(10))["quantiles"]["values"]
+    assert 14 * scale < values[3] < 20 * scale

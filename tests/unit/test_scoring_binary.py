@@ -10,7 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forecasting.errors import InvalidForecastError
-from forecasting.scoring import brier_score, brier_score_multi, log_score, spherical_score
+from forecasting.scoring import (
+    brier_score,
+    brier_score_multi,
+    log_score,
+    log_score_multi,
+    spherical_score,
+)
 
 RNG_SEED = 20240611
 probs01 = st.floats(0.0, 1.0, allow_nan=False)
@@ -59,10 +65,25 @@ def test_hand_values():
 
 
 def test_log_certainty_on_wrong_side_is_inf_and_clip_makes_it_finite():
-    assert log_score(1.0, 0.0) == math.inf
-    assert log_score(1.0, 1.0) == 0.0
+    assert log_score(1.0, 0.0, clip=None) == math.inf
+    assert log_score(1.0, 1.0, clip=None) == 0.0
     assert log_score(1.0, 0.0, clip=1e-3) == pytest.approx(-math.log(1e-3))
     assert log_score(0.0, 0.0, clip=1e-3) == pytest.approx(-math.log(1 - 1e-3))
+
+
+def test_log_clips_to_the_project_default():
+    """The project's policy: log scores clip P(outcome) to [0.001, 0.999] by default."""
+    assert log_score(1.0, 0.0) == pytest.approx(-math.log(1e-3))
+    assert log_score(1.0, 1.0) == pytest.approx(-math.log(1 - 1e-3))
+    assert log_score(0.0, 0.0005) == pytest.approx(-math.log(1 - 1e-3))
+    assert log_score(1.0, 0.3) == pytest.approx(-math.log(0.3))
+
+
+@given(p=probs01, y=st.sampled_from([0.0, 1.0]), clip=st.sampled_from([None, 1e-3, 0.05]))
+def test_binary_and_two_option_log_scores_agree(p, y, clip):
+    """One clip policy: a binary question scores the same as P(Yes) or as two options."""
+    two = log_score_multi(1.0 - y, [p, 1.0 - p], clip=clip)  # option 0 = Yes
+    assert log_score(y, p, clip=clip) == pytest.approx(two, rel=1e-12)
 
 
 @given(q=open01, p=open01)
@@ -85,7 +106,9 @@ def test_ranges(p, y):
 @given(y=st.sampled_from([0.0, 1.0]))
 def test_perfect_forecast_scores_best(y):
     assert brier_score(y, y) == 0.0
-    assert log_score(y, y) == 0.0
+    assert log_score(y, y, clip=None) == 0.0
+    # clipped, the perfect forecast still scores the best value the clipped score has
+    assert log_score(y, y) == pytest.approx(-math.log(0.999))
     assert spherical_score(y, y) == 1.0
 
 
@@ -110,3 +133,5 @@ def test_bad_input_raises(f):
 def test_clip_must_be_small():
     with pytest.raises(InvalidForecastError, match=r"clip must lie in \(0, 0.5\); got 0.7"):
         log_score(1.0, 0.5, clip=0.7)
+    with pytest.raises(InvalidForecastError, match=r"clip must be a number .* or None; got 'x'"):
+        log_score(1.0, 0.5, clip="x")

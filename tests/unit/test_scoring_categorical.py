@@ -30,6 +30,9 @@ def test_brier_multi_matches_scoringrules_per_option(sample):
 def test_log_multi_matches_plain_loop(sample):
     y, probs = sample
     ref = [-math.log(row[int(k)]) for k, row in zip(y, probs, strict=True)]
+    np.testing.assert_allclose(log_score_multi(y, probs, clip=None), ref, rtol=1e-12)
+    eps = 1e-3  # the default clip: P(outcome) into [eps, 1 - eps]
+    ref = [-math.log(min(max(row[int(k)], eps), 1 - eps)) for k, row in zip(y, probs, strict=True)]
     np.testing.assert_allclose(log_score_multi(y, probs), ref, rtol=1e-12)
 
 
@@ -94,8 +97,15 @@ def test_nan_outcome_gives_nan_row():
 
 
 def test_log_multi_clip():
-    assert log_score_multi(1, [1.0, 0.0]) == math.inf
+    assert log_score_multi(1, [1.0, 0.0], clip=None) == math.inf
     assert log_score_multi(1, [1.0, 0.0], clip=0.01) == pytest.approx(-math.log(0.01))
+    assert log_score_multi(1, [1.0, 0.0]) == pytest.approx(-math.log(1e-3))
+
+
+def test_log_multi_clips_certainty_on_the_outcome_like_the_binary_score():
+    """Before one policy, multiple choice only floored at eps: certainty scored 0 here but
+    −ln(1 − eps) for the same forecast written as binary."""
+    assert log_score_multi(0, [1.0, 0.0, 0.0], clip=0.01) == pytest.approx(-math.log(0.99))
 
 
 @pytest.mark.parametrize("f", [brier_score_multi, log_score_multi, rps_score])

@@ -118,8 +118,9 @@ def test_score_forecasts_single_quantile_has_crps_but_no_log():
 
 def test_score_forecasts_log_clip_and_errors():
     f = make_frame([{"question_id": "b", "forecaster": "x", "as_of": 1, "p": 1.0, "outcome": 0.0}])
-    assert score_forecasts(f).log.iloc[0] == math.inf
+    assert score_forecasts(f, log_clip=None).log.iloc[0] == math.inf
     assert score_forecasts(f, log_clip=0.01).log.iloc[0] == pytest.approx(-math.log(0.01))
+    assert score_forecasts(f).log.iloc[0] == pytest.approx(-math.log(0.001))  # the default
     bad = f.assign(p=1.5)
     with pytest.raises(InvalidForecastError, match=r"p must be a probability in \[0, 1\].*1\.5"):
         score_forecasts(bad)
@@ -316,7 +317,7 @@ def test_unclipped_inf_only_where_a_certain_wrong_forecast_stood():
             {"question_id": "r", "forecaster": "x", "as_of": 0, "p": 0.0, "outcome": 1.0},
         ]
     )
-    out = time_averaged_scores(f, scores=("log",)).set_index("question_id")
+    out = time_averaged_scores(f, scores=("log",), log_clip=None).set_index("question_id")
     assert out.loc["q", "log_time_avg"] == pytest.approx(-math.log(0.6))  # 0-day forecast
     assert out.loc["q", "log_mean"] == math.inf
     assert out.loc["r", "log_time_avg"] == math.inf
@@ -329,3 +330,16 @@ def test_the_fast_version_is_the_one_running(monkeypatch):
     monkeypatch.setattr(ta, "_time_averaged_scores_loop", boom)
     f = random_frame(5)
     assert len(time_averaged_scores(f)) > 0
+
+
+def test_time_average_recomputes_log_scores_with_the_requested_clip():
+    """A ``log`` column in the frame cannot say which clip made it: it is recomputed; the
+    clip-free ``brier`` column is taken as it is."""
+    f = make_frame(
+        [{"question_id": "q", "forecaster": "x", "as_of": 0, "p": 0.0, "outcome": 1.0}]
+    ).assign(log=123.0, brier=0.5)
+    out = time_averaged_scores(f, scores=("log",)).iloc[0]
+    assert out["log_time_avg"] == pytest.approx(-math.log(1e-3))  # the default clip
+    out = time_averaged_scores(f, scores=("log",), log_clip=0.01).iloc[0]
+    assert out["log_time_avg"] == pytest.approx(-math.log(0.01))
+    assert time_averaged_scores(f, scores=("brier",)).iloc[0]["brier_time_avg"] == 0.5

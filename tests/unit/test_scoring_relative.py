@@ -18,7 +18,7 @@ from forecasting.scoring import (
 
 def test_baseline_binary_hand_values():
     np.testing.assert_allclose(
-        metaculus_baseline_score([1.0, 0.0, 1.0, 1.0], [0.5, 0.5, 1.0, 0.25]),
+        metaculus_baseline_score([1.0, 0.0, 1.0, 1.0], [0.5, 0.5, 1.0, 0.25], clip=None),
         [0.0, 0.0, 100.0, -100.0],
         atol=1e-12,
     )
