@@ -198,7 +198,15 @@ def performance_weighted(
     return mean(p, weights=weights)
 
 
-def bayesian(p: Array, *, interval: float = 0.9, draws: int = 1000, tune: int = 1000) -> Array:
+def bayesian(
+    p: Array,
+    *,
+    interval: float = 0.9,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+    random_seed: int | None = None,
+) -> Array:
     """The Bayesian analyst model (fitted by the caller; see ``analyst_model``)."""
     raise NotImplementedError  # pragma: no cover - dispatched specially
 

@@ -42,7 +42,7 @@ from forecasting.forecasters import analyst_mask, team
 from . import rules as R
 from .numeric import pool_numeric
 from .pooling import _recency_weights
-from .weights import DEFAULT_A_GRID, _log_loss_grid
+from .weights import DEFAULT_A_GRID, _log_loss_grid, excess_brier_scores
 
 if TYPE_CHECKING:
     from forecasting.workspace import Workspace
@@ -274,16 +274,7 @@ def _outcomes(h: _Arrays, questions: pd.DataFrame) -> np.ndarray:
 
 def _excess_brier(h: _Arrays, y: np.ndarray) -> np.ndarray:
     """(Qh, F) Brier (0–2) minus the question's mean over its forecasters; NaN in pads."""
-    onehot = np.zeros_like(h.p)
-    onehot[np.arange(len(y)), :, y] = 1.0
-    brier = np.nansum((h.p - onehot) ** 2, axis=-1)
-    present = ~np.isnan(h.p).all(axis=-1)
-    brier = np.where(present, brier, np.nan)
-    n = present.sum(axis=1, keepdims=True)
-    mean = np.divide(
-        np.nansum(brier, axis=1, keepdims=True), n, where=n > 0, out=np.zeros((len(y), 1))
-    )
-    return brier - mean
+    return excess_brier_scores(y, h.p)
 
 
 def _performance_weights(
@@ -656,6 +647,7 @@ def _aggregate_bayesian(
         }
     )
     notes.append(f"bayesian: sampler {fit.sampler}, max R-hat {fit.rhat_max:.3f}")
+    notes.extend(f"bayesian: did not converge: {m}" for m in fit.diagnostics_messages())
     out.attrs["notes"] = notes
     out.attrs["rhat_max"] = fit.rhat_max
     out.attrs["sampler"] = fit.sampler

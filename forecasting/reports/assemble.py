@@ -280,13 +280,16 @@ def analyst_model_section(inp: S.Inputs, *, seed: int) -> dict[str, Any]:
         {
             "sampler": fit.sampler,
             "rhat_max": S.f(fit.rhat_max),
-            "converged": bool(fit.rhat_max <= 1.01),
+            "ess_bulk_min": S.f(fit.ess_bulk_min),
+            "divergences": int(fit.divergences),
+            "converged": bool(fit.converged),
         }
     )
-    if not out["converged"]:
+    if not fit.converged:
         out["message"] = (
-            f"The sampler did not converge (max R-hat {fit.rhat_max:.3f} > 1.01): the figures "
-            "below are not reliable."
+            "The sampler did not converge ("
+            + "; ".join(fit.diagnostics_messages())
+            + "): the figures below are not reliable."
         )
     for r in summ.itertuples():
         out["analysts"].append(
