@@ -24,10 +24,13 @@ Maths (time in months since open_at, window ``[0, T]`` = open_at → close_at):
 * ``params.yes_if``: ``"event"`` (default) — the question resolves Yes when the event
   happens by the deadline; ``"no_event"`` — it resolves Yes when the event does *not*
   happen ("Will X pass without any sanctions by June?", the event being a sanction).  The
-  model and its evidence always speak of the event (``p_by_deadline`` is P(event by the
-  deadline), likelihood ratios multiply the odds of the event); the forecast is
-  ``P(Yes) = 1 − P(event)`` for ``"no_event"``: it rises while no event is seen, reaches 1 at
-  the deadline and drops to 0 on an ``event`` item.
+  model's parameters and its rate evidence speak of the event (``p_by_deadline`` is
+  P(event by the deadline), hazard ratios multiply the event's rate, ``event`` items say it
+  happened); the forecast is ``P(Yes) = 1 − P(event)`` for ``"no_event"``: it rises while no
+  event is seen, reaches 1 at the deadline and drops to 0 on an ``event`` item.  A
+  likelihood ratio is ``P(E | Yes) / P(E | No)`` for every binary question (the CLI's
+  ``--likelihood-ratio``, the news strengths), so under ``"no_event"`` it multiplies the
+  odds of Yes, i.e. divides the odds of the event.
 """
 
 from __future__ import annotations
@@ -196,10 +199,13 @@ class HazardModel(QuestionModel):
         return None
 
     def _odds_multiplier(self, t: datetime) -> float:
+        """The product of the likelihood ratios known at ``t``, as a multiplier of the
+        *event's* odds: a ratio speaks of Yes, so under ``yes_if: no_event`` it divides."""
         lr = 1.0
         for ev in self.evidence_until(t):
             if ev.kind == "likelihood_ratio":
-                lr *= ev.parsed["ratio"]
+                r = ev.parsed["ratio"]
+                lr *= r if self.yes_if == "event" else 1.0 / r
         return lr
 
     def state_at(self, t: datetime) -> dict[str, Any]:

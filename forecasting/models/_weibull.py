@@ -12,7 +12,7 @@ hazard, so the cumulative hazard over ``[a, b]`` inside that segment is
 ``r·λ·T_s·(g(b) − g(a))`` with ``g(u) = (max(u − s, 0)/T_s)^k``.  With no event through month
 ``e`` the likelihood is ``exp(−H_eff(e))`` and the probability of the event is
 ``1 − E_post[exp(−m·λ·T_s·(1 − g(e)))]`` with ``m`` the current multiplier, averaged over
-posterior draws.  Events resolve, likelihood ratios multiply the odds of the event, and
+posterior draws.  Events resolve, likelihood ratios (which speak of Yes) multiply the odds, and
 ``params.yes_if`` turns P(event) into P(Yes), as in the closed-form model.
 """
 

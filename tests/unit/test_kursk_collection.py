@@ -32,8 +32,11 @@ OPEN_AT = datetime(2024, 11, 15, tzinfo=UTC)
 
 #: The parameter names of each model (docs/design.md, "Model parameters").
 MODEL_PARAMS = {
-    "hazard": ({"p_by_deadline", "months_equivalent"}, set()),
-    "weibull_hazard": ({"p_by_deadline", "months_equivalent"}, {"shape"}),
+    "hazard": ({"p_by_deadline", "months_equivalent"}, {"earliest_at", "yes_if"}),
+    "weibull_hazard": (
+        {"p_by_deadline", "months_equivalent"},
+        {"shape", "earliest_at", "yes_if"},
+    ),
     "count": ({"reference_count", "reference_days"}, {"weight", "threshold"}),
     "quantity": ({"prior_median", "prior_range"}, {"sources"}),
     "hypotheses": (set(), {"hypotheses", "prior"}),
@@ -132,6 +135,25 @@ def test_every_question_has_a_model_with_justification(questions: list[Question]
         keys = set(q.model.params)
         assert required <= keys, (q.id, required - keys)
         assert keys <= required | optional, (q.id, keys - required - optional)
+
+
+def test_no_sanctions_question_models_the_sanctions_as_the_event(
+    questions: list[Question],
+) -> None:
+    """'Will the West let it pass without sanctions?' resolves Yes when no designation comes:
+    the hazard models the designation (P = 0.88) and P(Yes) starts at 0.12."""
+    from datetime import timedelta
+
+    from forecasting.models import model_from_spec
+
+    q = next(q for q in questions if q.id == "kursk-west-no-sanctions-response")
+    assert q.model is not None and q.model.params["yes_if"] == "no_event"
+    m = model_from_spec(q.model.model_dump(), question=q.snapshot())
+    assert m.forecast_at(q.open_at)["p"] == pytest.approx(0.12)
+    later = q.open_at + timedelta(days=90)
+    assert m.forecast_at(later)["p"] > 0.12  # no designation seen: Yes grows likelier
+    m.add_evidence({"kind": "event", "observed_at": later, "data": {"happened": True}})
+    assert m.forecast_at(later)["p"] == 0.0
 
 
 def test_model_params_are_sane(questions: list[Question]) -> None:

@@ -295,13 +295,13 @@ def test_yes_if_no_event_rises_with_no_event(days: list[float]) -> None:
     assert m.forecast_at(CLOSE)["p"] == 1.0
 
 
-def test_yes_if_no_event_drops_to_zero_on_an_event_and_ratios_speak_of_the_event() -> None:
+def test_yes_if_no_event_drops_to_zero_on_an_event_and_ratios_speak_of_yes() -> None:
     m = hazard_with(yes_if="no_event")
     m.add_evidence({"kind": "likelihood_ratio", "observed_at": day(20), "data": {"ratio": 3.0}})
     base = hazard_with().forecast_at(day(30))["p"]  # P(event) before the ratio
-    p_event = 3.0 * base / (1 - base) / (1 + 3.0 * base / (1 - base))
-    assert m.forecast_at(day(30))["p"] == pytest.approx(1 - p_event)
-    assert m.event_probability(day(30)) == pytest.approx(p_event)
+    yes_odds = 3.0 * (1 - base) / base  # P(E|Yes)/P(E|No) = 3 triples the odds of Yes
+    assert m.forecast_at(day(30))["p"] == pytest.approx(yes_odds / (1 + yes_odds))
+    assert m.event_probability(day(30)) == pytest.approx(1 / (1 + yes_odds))
     m.add_evidence({"kind": "event", "observed_at": day(40), "data": {"happened": True}})
     assert m.forecast_at(day(39))["p"] > 0.0
     assert m.forecast_at(day(40))["p"] == 0.0
