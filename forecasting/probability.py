@@ -66,7 +66,21 @@ _WEP = [
     (("almost no chance", "remote"), 0.01, 0.05),
     (("very unlikely", "highly improbable"), 0.05, 0.20),
     (("unlikely", "improbable"), 0.20, 0.45),
-    (("roughly even chance", "roughly even odds", "even chance"), 0.45, 0.55),
+    (
+        (
+            "roughly even chance",
+            "roughly even odds",
+            "even chance",
+            "even odds",
+            "toss-up",
+            "toss up",
+            "coin flip",
+            "50-50",
+            "fifty-fifty",
+        ),
+        0.45,
+        0.55,
+    ),
     (("likely", "probable"), 0.55, 0.80),
     (("very likely", "highly probable"), 0.80, 0.95),
     (("almost certain", "nearly certain", "almost certainly"), 0.95, 0.99),
@@ -138,42 +152,64 @@ def parse_probability(text: str | float, *, field: str = "probability") -> tuple
     (0.25, None)
     >>> parse_probability("likely")
     (0.675, 'likely')
+    >>> parse_probability("1 in 4")
+    (0.25, None)
+    >>> parse_probability("toss-up")
+    (0.5, 'roughly even chance')
     """
     word: str | None = None
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
+    plain = isinstance(text, (int, float)) and not isinstance(text, bool)
+    if plain:
         p = float(text)
     else:
         s = " ".join(str(text).strip().lower().split())
+        plain = re.fullmatch(_NUM, s) is not None
         if s in WEP_TABLE:
             entry = WEP_TABLE[s]
             p, word = entry.point, entry.word
-        elif re.fullmatch(_NUM + "%", s):
-            p = float(s[:-1]) / 100
-        elif m := re.fullmatch(rf"({_NUM})\s*:\s*({_NUM})", s):
-            a, b = float(m.group(1)), float(m.group(2))
-            if a < 0 or b < 0 or a + b == 0:
-                raise InvalidForecastError(
-                    f"{field}: odds {text!r} must be two non-negative numbers, not both 0, e.g. 1:3"
-                )
-            p = a / (a + b)
-        elif re.fullmatch(_NUM, s) or s in {"nan", "inf", "-inf"}:
-            p = float(s)
         else:
-            raise InvalidForecastError(
-                f"{field}: {text!r} is not a probability; write 0.35, 35%, odds 1:3, or a word "
-                f"such as {', '.join(repr(w) for w in ('unlikely', 'likely', 'very likely'))}"
-            )
-    check_probability(p, field=field, raw=text)
+            p = _parse_number_form(s, text, field)
+    hint = ""
+    if plain and 1.0 < p < 100.0:  # a percentage without its sign?
+        hint = f"; did you mean {p:g}%? Write {p:g}% or {p / 100:g}"
+    check_probability(p, field=field, raw=text, hint=hint)
     return p, word
 
 
-def check_probability(p: float, *, field: str = "probability", raw: object = None) -> float:
+def _parse_number_form(s: str, text: object, field: str) -> float:
+    """``35%``, odds ``1:3``, ``1 in 3``, ``1/3`` or a plain number (``s`` is normalised)."""
+    if re.fullmatch(_NUM + r"\s*%", s):
+        return float(s.rstrip("%").strip()) / 100
+    if m := re.fullmatch(rf"({_NUM})\s*:\s*({_NUM})", s):
+        a, b = float(m.group(1)), float(m.group(2))
+        if a < 0 or b < 0 or a + b == 0:
+            raise InvalidForecastError(
+                f"{field}: odds {text!r} must be two non-negative numbers, not both 0, e.g. 1:3"
+            )
+        return a / (a + b)
+    if m := re.fullmatch(rf"({_NUM})\s*(?:in|out of|/)\s*({_NUM})", s):
+        a, b = float(m.group(1)), float(m.group(2))
+        if b == 0:
+            raise InvalidForecastError(f"{field}: {text!r} divides by zero; write e.g. 1 in 3")
+        return a / b
+    if re.fullmatch(_NUM, s) or s in {"nan", "inf", "-inf"}:
+        return float(s)
+    raise InvalidForecastError(
+        f"{field}: {text!r} is not a probability; write 0.35, 35%, odds 1:3, or a word such as "
+        f"{', '.join(repr(w) for w in ('unlikely', 'toss-up', 'likely', 'very likely'))} "
+        "(1 in 3 works too)"
+    )
+
+
+def check_probability(
+    p: float, *, field: str = "probability", raw: object = None, hint: str = ""
+) -> float:
     """Refuse NaN, and anything outside the open interval (0, 1)."""
     shown = raw if raw is not None else p
     if not math.isfinite(p) or not 0.0 < p < 1.0:
         raise InvalidForecastError(
             f"{field}: {shown!r} is not allowed; a probability must lie strictly between 0 and 1 "
-            "(e.g. 0.01 to 0.99; exact 0 and 1 are refused)"
+            f"(e.g. 0.01 to 0.99; exact 0 and 1 are refused){hint}"
         )
     return p
 

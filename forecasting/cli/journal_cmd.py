@@ -76,7 +76,7 @@ def predict(
 
     \b
     VALUE is, by question type:
-      binary           0.35 | 35% | 1:3 (odds) | likely (words of estimative probability)
+      binary           0.35 | 35% | 1:3 (odds) | 1 in 3 | likely, toss-up (estimative words)
       multiple choice  A=0.2,B=0.5,C=0.3 (one probability per option, summing to 1)
       numeric / date   0.1=9000,0.5=11000,0.9=14000 (>= 3 quantiles) | normal(mu=11000,sigma=1500)
     \b

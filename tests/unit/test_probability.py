@@ -45,6 +45,14 @@ from forecasting.probability import (
         ("highly improbable", 0.125, "very unlikely"),
         ("roughly even odds", 0.5, "roughly even chance"),
         ("almost certainly", 0.97, "almost certain"),
+        ("1 in 3", 1 / 3, None),
+        ("2 out of 5", 0.4, None),
+        ("1/4", 0.25, None),
+        ("35 %", 0.35, None),
+        ("toss-up", 0.5, "roughly even chance"),
+        ("Coin flip", 0.5, "roughly even chance"),
+        ("fifty-fifty", 0.5, "roughly even chance"),
+        ("50-50", 0.5, "roughly even chance"),
     ],
 )
 def test_parse_probability_table(text: str | float, p: float, word: str | None) -> None:
@@ -136,7 +144,15 @@ def test_unknown_phrase_is_refused_with_the_known_ones() -> None:
         ("nan", r"probability: 'nan' is not allowed"),
         (math.nan, r"probability: nan is not allowed"),
         ("inf", r"probability: 'inf' is not allowed"),
-        ("1.2", r"probability: '1.2' is not allowed"),
+        ("1.2", r"probability: '1.2' is not allowed.*did you mean 1.2%\? Write 1.2% or 0.012$"),
+        (
+            "60",
+            r"probability: '60' is not allowed.*refused\); did you mean 60%\? Write 60% or 0.6$",
+        ),
+        (60, r"probability: 60 is not allowed.*did you mean 60%\?"),
+        ("100", r"probability: '100' is not allowed.*refused\)$"),
+        ("7 in 3", r"probability: '7 in 3' is not allowed.*refused\)$"),
+        ("1 in 0", r"probability: '1 in 0' divides by zero"),
         ("120%", r"probability: '120%' is not allowed"),
         ("0%", r"probability: '0%' is not allowed"),
         ("-0.1", r"probability: '-0.1' is not a probability"),
@@ -156,6 +172,8 @@ def test_bad_probabilities_are_refused(text: str | float, match: str) -> None:
 def test_field_name_is_used_in_the_message() -> None:
     with pytest.raises(InvalidForecastError, match=r"^probability of 'A': '2' is not allowed"):
         parse_probability("2", field="probability of 'A'")
+    with pytest.raises(InvalidForecastError, match=r"^probability of 'A': '1:0' is not allowed"):
+        parse_probability("1:0", field="probability of 'A'")
 
 
 def test_booleans_are_not_probabilities() -> None:
@@ -172,6 +190,12 @@ def test_numbers_and_their_text_round_trip(p: float) -> None:
 @given(st.integers(1, 99))
 def test_percent_equals_the_fraction(k: int) -> None:
     assert parse_probability(f"{k}%")[0] == pytest.approx(k / 100)
+
+
+@given(st.integers(1, 1000), st.integers(1, 1000))
+def test_one_in_n_is_a_fraction(a: int, b: int) -> None:
+    a, b = min(a, b), max(a, b) + 1
+    assert parse_probability(f"{a} in {b}")[0] == pytest.approx(a / b)
 
 
 @given(st.integers(1, 1000), st.integers(1, 1000))
