@@ -447,25 +447,11 @@ def fit_analyst_model(
         "centered": centered,
         "pooled": pooled,
     }
-    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    for arr in (inp.p, inp.q_codes, inp.a_codes, inp.resolved_idx, inp.y):
-        h.update(np.ascontiguousarray(arr).tobytes())
-    h.update("\0".join([*inp.questions, "|", *inp.analysts]).encode())
+    config_hash = _config_hash(config, inp)
 
     import pymc as pm  # only now: bad input fails in milliseconds
 
-    model = build_analyst_model(
-        logit(inp.p),
-        inp.a_codes,
-        inp.q_codes,
-        inp.resolved_idx,
-        inp.y,
-        n_analysts=len(inp.analysts),
-        n_questions=len(inp.questions),
-        priors=pr,
-        centered=centered,
-        pooled=pooled,
-    )
+    model = _build(inp, pr, centered=centered, pooled=pooled)
     idata = pm.sample(
         draws,
         tune=tune,
@@ -479,17 +465,51 @@ def fit_analyst_model(
         **({"nuts": dict(nuts)} if nuts else {}),
     )
     idata.attrs.update(
-        {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "config_hash": h.hexdigest()}
+        {"model_name": MODEL_NAME, "model_version": MODEL_VERSION, "config_hash": config_hash}
     )
+    return _fit_from(
+        idata, inp, sampler=chosen, centered=centered, pooled=pooled, config_hash=config_hash
+    )
+
+
+def _config_hash(config: Mapping[str, Any], inp: _Inputs) -> str:
+    """SHA-256 of the configuration and the inputs (provenance of a fit)."""
+    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for arr in (inp.p, inp.q_codes, inp.a_codes, inp.resolved_idx, inp.y):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    h.update("\0".join([*inp.questions, "|", *inp.analysts]).encode())
+    return h.hexdigest()
+
+
+def _build(inp: _Inputs, pr: Mapping[str, float], *, centered: bool, pooled: bool) -> pm.Model:
+    """:func:`build_analyst_model` on the checked inputs."""
+    return build_analyst_model(
+        logit(inp.p),
+        inp.a_codes,
+        inp.q_codes,
+        inp.resolved_idx,
+        inp.y,
+        n_analysts=len(inp.analysts),
+        n_questions=len(inp.questions),
+        priors=pr,
+        centered=centered,
+        pooled=pooled,
+    )
+
+
+def _fit_from(
+    idata: Any, inp: _Inputs, *, sampler: str, centered: bool, pooled: bool, config_hash: str
+) -> AnalystModelFit:
+    """The fit of ``idata`` sampled on ``inp``, with its convergence diagnostics."""
     rhat_max, ess_min, n_div = _diagnostics(idata)
     return AnalystModelFit(
         idata=idata,
         analysts=tuple(inp.analysts),
         questions=tuple(inp.questions),
         resolved=tuple(bool(r) for r in inp.resolved_mask),
-        sampler=chosen,
+        sampler=sampler,
         centered=centered,
-        config_hash=h.hexdigest(),
+        config_hash=config_hash,
         rhat_max=rhat_max,
         pooled=pooled,
         ess_bulk_min=ess_min,

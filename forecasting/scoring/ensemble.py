@@ -90,20 +90,25 @@ def crps_ensemble(
     >>> print(f"{float(crps_ensemble(0.3, draws)):.2f} {float(crps_normal(0.3, 0.0, 1.0)):.2f}")
     0.27 0.27
     """
+    y, x = _checked_arrays(obs, samples, axis=axis, estimator=estimator)
+    missing = np.isnan(y) | np.isnan(x).any(axis=-1)
+    if missing.all():
+        return np.full(missing.shape, np.nan)
+    return _crps_ensemble_kernel(
+        np.where(missing, 0.0, y), np.where(missing[..., None], 0.0, x), estimator, missing
+    )
+
+
+def _checked_arrays(
+    obs: ArrayLike, samples: ArrayLike, *, axis: int, estimator: str
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``obs`` of shape ``S`` and ``samples`` of shape ``(*S, M)``, checked and broadcast."""
     if estimator not in CRPS_ENSEMBLE_ESTIMATORS:
         raise InvalidForecastError(
             f"estimator must be one of {sorted(CRPS_ENSEMBLE_ESTIMATORS)}; got {estimator!r}"
         )
     y = _checks.as_float("obs", obs)
-    x = _checks.as_float("samples", samples)
-    if x.ndim == 0:
-        raise InvalidForecastError("samples must have at least one axis (the samples)")
-    try:
-        x = np.moveaxis(x, axis, -1)
-    except np.exceptions.AxisError as exc:
-        raise InvalidForecastError(
-            f"axis {axis} is out of range for samples of shape {x.shape}"
-        ) from exc
+    x = _samples_last(_checks.as_float("samples", samples), axis)
     m = x.shape[-1]
     least = 2 if estimator == "fair" else 1
     if m < least:
@@ -115,14 +120,19 @@ def crps_ensemble(
         raise _checks._first_bad("samples", x, inf, "finite (or NaN)")
     _checks.same_shape(obs=y, samples_rows=x[..., 0])
     shape = np.broadcast_shapes(y.shape, x.shape[:-1])
-    y = np.broadcast_to(y, shape)
-    x = np.broadcast_to(x, (*shape, m))
-    missing = np.isnan(y) | np.isnan(x).any(axis=-1)
-    if missing.all():
-        return np.full(shape, np.nan)
-    return _crps_ensemble_kernel(
-        np.where(missing, 0.0, y), np.where(missing[..., None], 0.0, x), estimator, missing
-    )
+    return np.broadcast_to(y, shape), np.broadcast_to(x, (*shape, m))
+
+
+def _samples_last(x: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
+    """``x`` with its samples ``axis`` moved last."""
+    if x.ndim == 0:
+        raise InvalidForecastError("samples must have at least one axis (the samples)")
+    try:
+        return np.moveaxis(x, axis, -1)
+    except np.exceptions.AxisError as exc:
+        raise InvalidForecastError(
+            f"axis {axis} is out of range for samples of shape {x.shape}"
+        ) from exc
 
 
 def _crps_ensemble_kernel(

@@ -58,6 +58,70 @@ def _has_density(value: Any) -> bool:
     return v.size >= 2 and bool((np.diff(v) > 0).all())
 
 
+def _question_types(frame: pd.DataFrame) -> np.ndarray:
+    """The ``question_type`` column, each checked against :data:`QUESTION_TYPES`."""
+    qtype = frame["question_type"].astype(object).to_numpy()
+    unknown = ~np.isin(qtype, QUESTION_TYPES)
+    if unknown.any():
+        raise InvalidForecastError(
+            f"question_type {qtype[unknown][0]!r} is not one of {list(QUESTION_TYPES)}"
+        )
+    return qtype
+
+
+#: The score columns by name, one value per row of the frame; each ``_fill_*`` sets its ``rows``.
+_Columns = dict[str, np.ndarray]
+
+
+def _fill_binary(
+    cols: _Columns, frame: pd.DataFrame, rows: np.ndarray, y: np.ndarray, log_clip: float | None
+) -> None:
+    """Brier, log, spherical and baseline scores of the binary ``rows`` (outcomes ``y``)."""
+    p = frame["p"].to_numpy(np.float64)[rows]
+    cols["brier"][rows] = brier_score(y, p)
+    cols["brier2"][rows] = 2.0 * cols["brier"][rows]
+    cols["log"][rows] = log_score(y, p, clip=log_clip)
+    cols["spherical"][rows] = spherical_score(y, p)
+    cols["baseline"][rows] = metaculus_baseline_score(y, p, clip=log_clip)
+
+
+def _fill_multiple_choice(
+    cols: _Columns, frame: pd.DataFrame, rows: np.ndarray, y: np.ndarray, log_clip: float | None
+) -> None:
+    """Brier, log, baseline and (ordered questions) RPS of the multiple-choice ``rows``.
+
+    The rows are scored in groups of the same number of options.
+    """
+    probs = frame["probs"].to_numpy(object)[rows]
+    sizes = np.array([len(pr) for pr in probs])
+    ordered = (
+        frame["ordered"].fillna(False).to_numpy(bool)[rows]
+        if "ordered" in frame.columns
+        else np.zeros(rows.size, bool)
+    )
+    for k in np.unique(sizes):
+        sel = sizes == k
+        r, ys = rows[sel], y[sel]
+        pr = np.array([tuple(v) for v in probs[sel]], dtype=np.float64)
+        cols["brier"][r] = cols["brier2"][r] = brier_score_multi(ys, pr)
+        cols["log"][r] = log_score_multi(ys, pr, clip=log_clip)
+        cols["baseline"][r] = metaculus_baseline_score(ys, pr, clip=log_clip)
+        o = ordered[sel]
+        if o.any():
+            cols["rps"][r[o]] = rps_score(ys[o], pr[o])
+
+
+def _fill_distribution(
+    cols: _Columns, frame: pd.DataFrame, rows: np.ndarray, y: np.ndarray
+) -> None:
+    """CRPS and (where a density exists) log score of the numeric and date ``rows``."""
+    values = frame["value"].to_numpy(object)[rows]
+    cols["crps"][rows] = crps_distribution(y, list(values))
+    dens = np.array([_has_density(v) for v in values], dtype=bool)
+    if dens.any():
+        cols["log"][rows[dens]] = log_score_distribution(y[dens], list(values[dens]))
+
+
 def score_forecasts(
     frame: pd.DataFrame, *, log_clip: float | None = DEFAULT_LOG_CLIP
 ) -> pd.DataFrame:
@@ -111,57 +175,19 @@ def score_forecasts(
     """
     require_columns(frame, _NEEDED)
     out = frame.copy()
-    n = len(frame)
-    cols = {c: np.full(n, np.nan) for c in SCORE_COLUMNS}
-    qtype = frame["question_type"].astype(object).to_numpy()
-    unknown = ~np.isin(qtype, QUESTION_TYPES)
-    if unknown.any():
-        raise InvalidForecastError(
-            f"question_type {qtype[unknown][0]!r} is not one of {list(QUESTION_TYPES)}"
-        )
+    cols = {c: np.full(len(frame), np.nan) for c in SCORE_COLUMNS}
+    qtype = _question_types(frame)
     scored = scored_mask(frame)
     outcome = frame["outcome"].to_numpy(np.float64)
-
     rows = np.flatnonzero(scored & (qtype == "binary"))
     if rows.size:
-        y, p = outcome[rows], frame["p"].to_numpy(np.float64)[rows]
-        cols["brier"][rows] = brier_score(y, p)
-        cols["brier2"][rows] = 2.0 * cols["brier"][rows]
-        cols["log"][rows] = log_score(y, p, clip=log_clip)
-        cols["spherical"][rows] = spherical_score(y, p)
-        cols["baseline"][rows] = metaculus_baseline_score(y, p, clip=log_clip)
-
+        _fill_binary(cols, frame, rows, outcome[rows], log_clip)
     rows = np.flatnonzero(scored & (qtype == "multiple_choice"))
     if rows.size:
-        probs = frame["probs"].to_numpy(object)[rows]
-        sizes = np.array([len(pr) for pr in probs])
-        ordered = (
-            frame["ordered"].fillna(False).to_numpy(bool)[rows]
-            if "ordered" in frame.columns
-            else np.zeros(rows.size, bool)
-        )
-        for k in np.unique(sizes):
-            sel = sizes == k
-            r = rows[sel]
-            pr = np.array([tuple(v) for v in probs[sel]], dtype=np.float64)
-            y = outcome[r]
-            cols["brier"][r] = cols["brier2"][r] = brier_score_multi(y, pr)
-            cols["log"][r] = log_score_multi(y, pr, clip=log_clip)
-            cols["baseline"][r] = metaculus_baseline_score(y, pr, clip=log_clip)
-            o = ordered[sel]
-            if o.any():
-                cols["rps"][r[o]] = rps_score(y[o], pr[o])
-
+        _fill_multiple_choice(cols, frame, rows, outcome[rows], log_clip)
     rows = np.flatnonzero(scored & np.isin(qtype, ("numeric", "date")))
     if rows.size:
-        values = frame["value"].to_numpy(object)[rows]
-        cols["crps"][rows] = crps_distribution(outcome[rows], list(values))
-        dens = np.array([_has_density(v) for v in values], dtype=bool)
-        if dens.any():
-            cols["log"][rows[dens]] = log_score_distribution(
-                outcome[rows[dens]], list(values[dens])
-            )
-
+        _fill_distribution(cols, frame, rows, outcome[rows])
     for c in SCORE_COLUMNS:
         out[c] = cols[c]
     return out

@@ -27,10 +27,12 @@ Conventions (``S`` = per-forecast score, ``d`` = days it stood):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from forecasting.errors import InvalidForecastError
 from forecasting.scoring._checks import DEFAULT_LOG_CLIP
@@ -175,7 +177,32 @@ def time_averaged_scores(
     sub = _scored(frame, names, log_clip)
     if sub.empty:
         return pd.DataFrame(columns=_result_columns(names))
+    days = _days(sub)
+    keep = days.as_of < days.end
+    if not keep.any():
+        return pd.DataFrame(columns=_result_columns(names))
+    stands = _stands(sub, days, np.flatnonzero(keep))
+    denom = stands.covered if convention == "gjp" else stands.lifetime
+    result = {**_window_columns(sub, days, stands), **_averages(sub, names, stands, denom)}
+    return pd.DataFrame(result, columns=_result_columns(names))
 
+
+@dataclass(frozen=True)
+class _Days:
+    """Per row of the scored frame: its times in days since the epoch and its question."""
+
+    as_of: NDArray[np.float64]
+    opened: NDArray[np.float64]
+    """``open_at``, or where missing the question's earliest forecast by anyone."""
+    end: NDArray[np.float64]
+    """``min(close_at, resolved_at)``."""
+    qcode: NDArray[np.intp]
+    """Index of the row's question in ``questions``."""
+    questions: pd.Index
+
+
+def _days(sub: pd.DataFrame) -> _Days:
+    """The times of ``sub``'s rows; refuses a question with no end."""
     as_of = to_days(sub["as_of"])
     open_ = to_days(sub["open_at"])
     end = np.fmin(to_days(sub["close_at"]), to_days(sub["resolved_at"]))
@@ -187,59 +214,89 @@ def time_averaged_scores(
         first_any = np.full(quniq.size, np.inf)
         np.minimum.at(first_any, qcode, as_of)
         open_ = np.where(np.isnan(open_), first_any[qcode], open_)
+    return _Days(as_of=as_of, opened=open_, end=end, qcode=qcode, questions=quniq)
 
-    keep = as_of < end
-    if not keep.any():
-        return pd.DataFrame(columns=_result_columns(names))
-    idx = np.flatnonzero(keep)
+
+@dataclass(frozen=True)
+class _Stands:
+    """The counted forecasts, grouped by (question, forecaster) in the order they stand."""
+
+    order: NDArray[np.intp]
+    """Rows of the scored frame, sorted by question, forecaster and start."""
+    starts: NDArray[np.intp]
+    """Position in ``order`` of each group's first forecast."""
+    n: NDArray[np.intp]
+    """Forecasts per group."""
+    dur: NDArray[np.float64]
+    """Days each forecast in ``order`` stands."""
+    covered: NDArray[np.float64]
+    """Per group, ``end − start`` of its first forecast."""
+    lifetime: NDArray[np.float64]
+    """Per group, ``end − opened``."""
+
+
+def _stands(sub: pd.DataFrame, days: _Days, idx: NDArray[np.intp]) -> _Stands:
+    """How long each counted forecast (rows ``idx``) stands, and the groups' windows."""
+    qcode = days.qcode
     fcode, _ = pd.factorize(sub["forecaster"], sort=True)
-    t = np.maximum(as_of, open_)
+    t = np.maximum(days.as_of, days.opened)
     seq = sub["seq"].to_numpy(np.float64) if "seq" in sub.columns else np.zeros(len(sub))
-    order = idx[np.lexsort((idx, seq[idx], as_of[idx], t[idx], fcode[idx], qcode[idx]))]
+    order = idx[np.lexsort((idx, seq[idx], days.as_of[idx], t[idx], fcode[idx], qcode[idx]))]
 
-    q, f, ts, e, o = qcode[order], fcode[order], t[order], end[order], open_[order]
+    q, f, ts, e, o = qcode[order], fcode[order], t[order], days.end[order], days.opened[order]
     new = np.r_[True, (q[1:] != q[:-1]) | (f[1:] != f[:-1])]
     starts = np.flatnonzero(new)
     last = np.r_[starts[1:] - 1, q.size - 1]
     nxt = np.r_[ts[1:], np.nan]
     nxt[last] = e[last]
-    dur = nxt - ts
-    n = np.diff(np.r_[starts, q.size])
     covered = e[starts] - ts[starts]
     lifetime = e[starts] - o[starts]
     if (lifetime <= 0).any():
-        bad = quniq[q[starts][lifetime <= 0][0]]
+        bad = days.questions[q[starts][lifetime <= 0][0]]
         raise InvalidForecastError(f"question {bad!r} ends before it opens (open_at ≥ end)")
-    denom = covered if convention == "gjp" else lifetime
+    n = np.diff(np.r_[starts, q.size])
+    return _Stands(
+        order=order, starts=starts, n=n, dur=nxt - ts, covered=covered, lifetime=lifetime
+    )
 
-    rows = order[starts]
+
+def _window_columns(sub: pd.DataFrame, days: _Days, stands: _Stands) -> dict[str, Any]:
+    """The result's columns up to ``coverage``, one value per group."""
+    rows = stands.order[stands.starts]
     opened_ts = pd.to_datetime(sub["open_at"], utc=True)
     close_ts = pd.to_datetime(sub["close_at"], utc=True)
     resolved_ts = pd.to_datetime(sub["resolved_at"], utc=True)
     end_ts = close_ts.where(close_ts.notna() & ~(resolved_ts < close_ts), resolved_ts)
-    start_ts = pd.to_datetime(sub["as_of"], utc=True).where(as_of >= open_, opened_ts)
+    start_ts = pd.to_datetime(sub["as_of"], utc=True).where(days.as_of >= days.opened, opened_ts)
 
     def take(column: pd.Series) -> pd.Series:
         return column.iloc[rows].reset_index(drop=True)
 
-    result = {
+    return {
         "question_id": take(sub["question_id"]),
         "forecaster": take(sub["forecaster"]),
         "question_type": take(sub["question_type"]),
-        "n_forecasts": n,
+        "n_forecasts": stands.n,
         "start_at": take(start_ts),
         "end_at": take(end_ts),
-        "days_covered": covered,
-        "lifetime_days": lifetime,
-        "coverage": covered / lifetime,
+        "days_covered": stands.covered,
+        "lifetime_days": stands.lifetime,
+        "coverage": stands.covered / stands.lifetime,
     }
+
+
+def _averages(
+    sub: pd.DataFrame, names: tuple[str, ...], stands: _Stands, denom: NDArray[np.float64]
+) -> dict[str, NDArray[np.float64]]:
+    """``<score>_mean`` and ``<score>_time_avg`` per group (time average: ``Σ S·d / denom``)."""
+    result = {}
     for name in names:
-        s = sub[name].to_numpy(np.float64)[order]
+        s = sub[name].to_numpy(np.float64)[stands.order]
         with np.errstate(invalid="ignore"):
-            weighted = np.where(dur > 0, s * dur, 0.0)
-        result[f"{name}_mean"] = np.add.reduceat(s, starts) / n
-        result[f"{name}_time_avg"] = np.add.reduceat(weighted, starts) / denom
-    return pd.DataFrame(result, columns=_result_columns(names))
+            weighted = np.where(stands.dur > 0, s * stands.dur, 0.0)
+        result[f"{name}_mean"] = np.add.reduceat(s, stands.starts) / stands.n
+        result[f"{name}_time_avg"] = np.add.reduceat(weighted, stands.starts) / denom
+    return result
 
 
 def _time_averaged_scores_loop(
