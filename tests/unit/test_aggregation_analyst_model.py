@@ -208,8 +208,11 @@ def test_aggregate_bayesian_through_the_frame_layer():
         resolved_at=t0 + pd.Timedelta(days=10),
         close_at=t0 + pd.Timedelta(days=9),
     )
-    out = aggregate(frame, method="bayesian", at=t0 + pd.Timedelta(days=20), draws=300, tune=300)
+    at = t0 + pd.Timedelta(days=20)
+    out = aggregate(frame, method="bayesian", at=at, draws=300, tune=300, random_seed=11)
     assert len(out) == 40 and (out["forecaster"] == "team:bayesian").all()
+    again = aggregate(frame, method="bayesian", at=at, draws=300, tune=300, random_seed=11)
+    np.testing.assert_array_equal(out["p"].to_numpy(), again["p"].to_numpy())  # seeded
     assert ((out["p_low"] <= out["p"]) & (out["p"] <= out["p_high"])).all()
     assert out.attrs["sampler"] in ("nutpie", "pymc")
     # before any resolution there is nothing to fit on
