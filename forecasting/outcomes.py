@@ -3,7 +3,8 @@
 Each entry resolves one question by its own criteria, with the date the outcome became
 known, the pages it rests on and a one-line justification; or annuls it; or records that
 the sources cannot settle it (``status: sources insufficient``), which leaves it open.  See
-the file's header for the fields.  :func:`apply_resolutions` records them through
+the file's header for the fields.  A ``known_at`` given as a bare date means the end of
+that day (UTC).  :func:`apply_resolutions` records them through
 :meth:`Workspace.resolve`, so every check of a resolution applies.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,10 +132,7 @@ def _entry(raw: Any, seen: set[str], shown: str, line: int) -> RealResolution:
         raise _Bad("status", f"{status!r} is not allowed; the only status is {INSUFFICIENT!r}")
     if sum((status is not None, annul, outcome is not None)) != 1:
         raise _Bad("outcome", "give exactly one of outcome, annul: true or status")
-    try:
-        known = parse_datetime(raw.get("known_at"), field="known_at")
-    except ForecastingError as exc:
-        raise _Bad("known_at", str(exc).split(": ", 1)[-1]) from None
+    known = _known_at(raw.get("known_at"))
     sources = _sources(raw.get("sources"))
     if status is None and not sources:
         raise _Bad("sources", "a resolution cites at least one source URL")
@@ -143,6 +141,20 @@ def _entry(raw: Any, seen: set[str], shown: str, line: int) -> RealResolution:
         raise _Bad("justification", "one line saying how the criteria are met")
     judgement = bool(raw.get("judgement", False))
     return RealResolution(qid, outcome, annul, status, known, sources, just, judgement, shown, line)
+
+
+def _known_at(value: Any) -> datetime:
+    """When the outcome became known.  A bare date means by the end of that day (UTC): the
+    pages give dates, and the event may have come late in the day, so forecasts made that
+    day still count and the outcome is never dated before it could have been known."""
+    try:
+        known = parse_datetime(value, field="known_at")
+    except ForecastingError as exc:
+        raise _Bad("known_at", str(exc).split(": ", 1)[-1]) from None
+    bare = isinstance(value, date) and not isinstance(value, datetime)
+    if bare or (isinstance(value, str) and len(value.strip()) == 10):
+        known = known + timedelta(days=1, seconds=-1)
+    return known
 
 
 def check_resolutions(ws: Workspace, entries: Iterable[RealResolution]) -> list[Problem]:

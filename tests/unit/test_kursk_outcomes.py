@@ -79,3 +79,21 @@ def test_criteria_asking_for_two_outlets_get_two_sources(ws: Workspace) -> None:
         q = ws.question(e.question_id)
         if e.settled and "at least two" in q.resolution_criteria and e.outcome not in ("no",):
             assert len({s.publisher for s in e.sources}) >= 2, e.question_id
+
+
+def test_a_bare_known_at_date_means_the_end_of_that_day(tmp_path: Path) -> None:
+    """Pages give dates: an outcome known 'on 2024-11-15' is dated 23:59:59 UTC that day, so a
+    forecast made that morning is scored and no resolution predates the news."""
+    f = tmp_path / "resolutions.yaml"
+    f.write_text(
+        "resolutions:\n"
+        "  - {question: a, outcome: 'yes', known_at: 2024-11-15, justification: j,\n"
+        "     sources: [{url: 'https://example.org/a', publisher: P, published: 2024-11-15}]}\n"
+        "  - {question: b, outcome: 'yes', known_at: '2024-11-15T09:30:00Z', justification: j,\n"
+        "     sources: [{url: 'https://example.org/b', publisher: P, published: 2024-11-15}]}\n"
+    )
+    entries, problems = read_resolutions(f)
+    assert problems == []
+    by_id = {e.question_id: e.known_at for e in entries}
+    assert by_id["a"] == datetime(2024, 11, 15, 23, 59, 59, tzinfo=UTC)
+    assert by_id["b"] == datetime(2024, 11, 15, 9, 30, tzinfo=UTC)  # a time is kept as given
