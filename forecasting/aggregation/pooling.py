@@ -52,19 +52,24 @@ Array = NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------- validation
-def _as_probabilities(p: ArrayLike, *, name: str = "p") -> Array:
-    """Return ``p`` as a float array of at least 1 dimension; NaN marks a missing forecast."""
+def _as_probabilities(p: ArrayLike, *, name: str = "p", closed: bool = False) -> Array:
+    """Return ``p`` as a float array of at least 1 dimension; NaN marks a missing forecast.
+
+    Probabilities must lie in (0, 1), or in [0, 1] with ``closed`` (the Brier score and the
+    linear rules are defined at 0 and 1; log-odds are not)."""
     arr = np.asarray(p, dtype=np.float64)
     if arr.ndim == 0:
         arr = arr.reshape(1)
     if arr.size == 0 or arr.shape[-1] == 0:
         raise InvalidForecastError(f"no forecasts to pool: {name} is empty")
     present = ~np.isnan(arr)
-    bad = present & ~((arr > 0.0) & (arr < 1.0))
+    inside = (arr >= 0.0) & (arr <= 1.0) if closed else (arr > 0.0) & (arr < 1.0)
+    bad = present & ~inside
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        between = "between 0 and 1" if closed else "strictly between 0 and 1"
         raise InvalidForecastError(
-            f"{name} must lie strictly between 0 and 1; got {float(arr[idx])!r} at index {idx}"
+            f"{name} must lie {between}; got {float(arr[idx])!r} at index {idx}"
         )
     empty_rows = ~present.any(axis=-1)
     if empty_rows.any():

@@ -38,21 +38,26 @@ DEFAULT_A_GRID: Array = np.round(np.arange(0.25, 5.0 + 1e-9, 0.01), 2)
 """Candidate extremizing factors: 0.25, 0.26, …, 5.00."""
 
 
-def _as_option_probs(outcomes: ArrayLike, p: ArrayLike) -> tuple[Array, NDArray[np.intp]]:
-    """Return probabilities of shape (Q, F, K) and outcome option indices of shape (Q,)."""
+def _as_option_probs(
+    outcomes: ArrayLike, p: ArrayLike, *, closed: bool = False
+) -> tuple[Array, NDArray[np.intp]]:
+    """Return probabilities of shape (Q, F, K) and outcome option indices of shape (Q,).
+
+    Probabilities must lie in (0, 1), or in [0, 1] with ``closed``."""
     arr = np.asarray(p, dtype=np.float64)
     y = np.asarray(outcomes, dtype=np.float64)
     if arr.ndim == 2:  # binary: P(Yes); options (No, Yes)
-        arr = _as_probabilities(arr)
+        arr = _as_probabilities(arr, closed=closed)
         arr = np.stack([1.0 - arr, arr], axis=-1)
     elif arr.ndim == 3:
         present = arr[~np.isnan(arr)]
         if present.size == 0:
             raise InvalidForecastError("no forecasts to pool: p is empty")
-        if ((present <= 0) | (present >= 1)).any():
-            bad = present[(present <= 0) | (present >= 1)][0]
+        outside = (present < 0) | (present > 1) if closed else (present <= 0) | (present >= 1)
+        if outside.any():
+            between = "between 0 and 1" if closed else "strictly between 0 and 1"
             raise InvalidForecastError(
-                f"option probabilities must lie strictly between 0 and 1; got {bad!r}"
+                f"option probabilities must lie {between}; got {present[outside][0]!r}"
             )
     else:
         raise InvalidForecastError(
@@ -139,11 +144,12 @@ def excess_brier_scores(outcomes: ArrayLike, p: ArrayLike) -> Array:
 
     ``p`` as in :func:`fit_extremizing_factor`: ``(Q, F)`` or ``(Q, F, K)``, NaN for a
     missing forecast, and for multiple choice NaN padding the options a question does not
-    have (a question with fewer than ``K`` options).  The Brier score sums over the options
-    the forecast gives.  Returns shape (Q, F), NaN where a forecaster has no forecast.
+    have (a question with fewer than ``K`` options).  Probabilities may be exactly 0 or 1
+    (historical datasets record them; the Brier score is defined there).  The Brier score
+    sums over the options the forecast gives.  Returns shape (Q, F), NaN where a forecaster has no forecast.
     Negative means better than the others on that question.
     """
-    probs, y = _as_option_probs(outcomes, p)
+    probs, y = _as_option_probs(outcomes, p, closed=True)
     given = ~np.isnan(probs)
     present = given.any(axis=-1)  # (Q, F): the forecaster forecast the question
     hit = np.take_along_axis(given, y[:, None, None].repeat(probs.shape[1], axis=1), axis=-1)
