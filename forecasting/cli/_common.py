@@ -25,6 +25,10 @@ def output_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+#: the most rows a table shows in the terminal (CSV and JSON give them all)
+TABLE_ROWS = 200
+
+
 def emit(
     rows: list[dict[str, Any]],
     columns: Sequence[str],
@@ -33,7 +37,10 @@ def emit(
     as_csv: bool = False,
     title: str | None = None,
     empty: str = "nothing to show",
+    limit: int = TABLE_ROWS,
 ) -> None:
+    """Print ``rows`` as JSON, CSV (all rows) or a table (at most ``limit`` rows, then a line
+    saying how many more there are and how to get them)."""
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str, ensure_ascii=False))
         return
@@ -60,9 +67,13 @@ def emit(
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
         t.add_column(c)
-    for r in rows:
+    for r in rows[:limit]:
         t.add_row(*[Text(_cell(r.get(c))) for c in columns])
     Console(soft_wrap=False).print(t)
+    if len(rows) > limit:
+        click.echo(
+            f"… and {len(rows) - limit:,} more rows ({len(rows):,} in all): --csv or --json lists them all"
+        )
 
 
 def _cell(v: Any) -> str:

@@ -638,3 +638,15 @@ def test_top_level_help_lists_commands_without_importing_them() -> None:
         cmd = cli.get_command(None, name)  # type: ignore[arg-type]
         first = (cmd.help or "").strip().split("\n")[0]
         assert first[:25] == short[:25], (name, first, short)
+
+
+def test_tables_show_at_most_200_rows_and_say_how_to_get_the_rest(capsys) -> None:  # type: ignore[no-untyped-def]
+    from forecasting.cli._common import emit
+
+    rows = [{"n": i} for i in range(250)]
+    emit(rows, ["n"])
+    out = capsys.readouterr().out
+    assert "│ 199 │" in out and "│ 200 │" not in out
+    assert "… and 50 more rows (250 in all): --csv or --json lists them all" in out
+    emit(rows, ["n"], as_csv=True)
+    assert capsys.readouterr().out.splitlines()[-1] == "249"  # CSV keeps every row
