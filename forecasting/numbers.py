@@ -31,22 +31,30 @@ def to_float(
     *,
     finite: bool = False,
     positive: bool = False,
+    sep: str = ": ",
+    hint: str = "",
 ) -> float:
-    """``float(value)``, or ``error("<field>: <value> is not a number")``.
+    """``float(value)``, or ``error("<field><sep><value> is not a number<hint>")``.
 
     ``finite`` also refuses NaN and infinities; ``positive`` refuses zero and negatives
-    (and implies ``finite``).
+    (and implies ``finite``).  ``sep="="`` gives the models' ``params.x='a'`` style.
+
+    >>> to_float("x", "params.weight", sep="=", hint="; give a number > 0")
+    Traceback (most recent call last):
+    ...
+    ValueError: params.weight='x' is not a number; give a number > 0
     """
+    shown = f"{field}{sep}{show(value)}"
     if isinstance(value, bool):
-        raise error(f"{field}: {show(value)} is not a number")
+        raise error(f"{shown} is not a number{hint}")
     try:
         v = float(value)
     except (TypeError, ValueError, OverflowError):
-        raise error(f"{field}: {show(value)} is not a number") from None
+        raise error(f"{shown} is not a number{hint}") from None
     if (finite or positive) and not math.isfinite(v):
-        raise error(f"{field}: {show(value)} is not a finite number")
+        raise error(f"{shown} is not a finite number{hint}")
     if positive and v <= 0:
-        raise error(f"{field}: {show(value)} must be a positive number")
+        raise error(f"{shown} must be a positive number{hint}")
     return v
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from forecasting.errors import InvalidEvidenceError, ModelError
+from forecasting.numbers import to_float
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -152,12 +153,13 @@ def positive_ratio(data: Mapping[str, Any], kind: str, key: str = "ratio") -> fl
     if key not in data:
         raise InvalidEvidenceError(f"{kind} evidence: data.{key} is missing; give a number > 0")
     value = data[key]
-    try:
-        ratio = float(value)
-    except (TypeError, ValueError):
-        raise InvalidEvidenceError(
-            f"{kind} evidence: data.{key}={value!r} is not a number; give a number > 0"
-        ) from None
+    ratio = to_float(
+        value,
+        f"{kind} evidence: data.{key}",
+        InvalidEvidenceError,
+        sep="=",
+        hint="; give a number > 0",
+    )
     if not math.isfinite(ratio) or ratio <= 0:
         raise InvalidEvidenceError(
             f"{kind} evidence: data.{key}={value!r} is not allowed; a ratio must be finite and > 0"
@@ -166,10 +168,7 @@ def positive_ratio(data: Mapping[str, Any], kind: str, key: str = "ratio") -> fl
 
 
 def finite_number(value: Any, what: str, *, positive: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise InvalidEvidenceError(f"{what}={value!r} is not a number") from None
+    x = to_float(value, what, InvalidEvidenceError, sep="=")
     if not math.isfinite(x):
         raise InvalidEvidenceError(f"{what}={value!r} is not finite")
     if positive and x <= 0:

@@ -32,6 +32,7 @@ from forecasting.models._base import (
     days_between,
     quantile_value,
 )
+from forecasting.numbers import to_float
 
 __all__ = ["CountModel", "negbinom_params"]
 
@@ -57,10 +58,7 @@ class CountModel(QuestionModel):
     def build(self) -> None:
         def num(key: str) -> float:
             value = self._require(key)
-            try:
-                x = float(value)
-            except (TypeError, ValueError):
-                raise ModelError(f"model 'count': params.{key}={value!r} is not a number") from None
+            x = to_float(value, f"model 'count': params.{key}", ModelError, sep="=")
             if not math.isfinite(x):
                 raise ModelError(f"model 'count': params.{key}={value!r} is not finite")
             return x
@@ -82,12 +80,9 @@ class CountModel(QuestionModel):
                     "model 'count': params.threshold is required for a binary question "
                     "(the forecast is P(count > threshold))"
                 )
-            try:
-                self.threshold: float | None = float(thr)
-            except (TypeError, ValueError):
-                raise ModelError(
-                    f"model 'count': params.threshold={thr!r} is not a number"
-                ) from None
+            self.threshold: float | None = to_float(
+                thr, "model 'count': params.threshold", ModelError, sep="="
+            )
         else:
             self.threshold = (
                 None if self.params.get("threshold") is None else float(self.params["threshold"])
@@ -100,12 +95,13 @@ class CountModel(QuestionModel):
             raise InvalidEvidenceError(
                 f"count evidence: data.count={value!r} is not allowed; give a whole number ≥ 0"
             )
-        try:
-            c = float(value)
-        except (TypeError, ValueError):
-            raise InvalidEvidenceError(
-                f"count evidence: data.count={value!r} is not a number; give a whole number ≥ 0"
-            ) from None
+        c = to_float(
+            value,
+            "count evidence: data.count",
+            InvalidEvidenceError,
+            sep="=",
+            hint="; give a whole number ≥ 0",
+        )
         if not math.isfinite(c) or c < 0 or c != int(c):
             raise InvalidEvidenceError(
                 f"count evidence: data.count={value!r} is not allowed; give a whole number ≥ 0"

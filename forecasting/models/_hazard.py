@@ -50,6 +50,7 @@ from forecasting.models._base import (
     months_between,
     positive_ratio,
 )
+from forecasting.numbers import to_float
 
 __all__ = [
     "YES_IF",
@@ -99,13 +100,8 @@ class HazardModel(QuestionModel):
     def build(self) -> None:
         p = self._require("p_by_deadline")
         beta = self._require("months_equivalent")
-        try:
-            p, beta = float(p), float(beta)
-        except (TypeError, ValueError):
-            raise ModelError(
-                f"model {self.name!r}: p_by_deadline={p!r} and months_equivalent={beta!r} "
-                "must be numbers"
-            ) from None
+        p = to_float(p, f"model {self.name!r}: params.p_by_deadline", ModelError, sep="=")
+        beta = to_float(beta, f"model {self.name!r}: params.months_equivalent", ModelError, sep="=")
         if not 0.0 < p < 1.0:
             raise ModelError(
                 f"model {self.name!r}: params.p_by_deadline={p!r} is not allowed; give 0 < p < 1"

@@ -34,6 +34,7 @@ import numpy as np
 
 from forecasting.errors import InvalidEvidenceError, ModelError
 from forecasting.models._base import Evidence, QuestionModel, positive_ratio
+from forecasting.numbers import to_float
 
 __all__ = ["HypothesesModel", "effective_likelihoods", "posterior_from_likelihoods"]
 
@@ -125,12 +126,13 @@ class HypothesesModel(QuestionModel):
     # -- evidence ----------------------------------------------------------------------------
     def _parse_evidence(self, ev: Evidence) -> dict[str, Any]:
         rel = ev.data.get("reliability", 1.0)
-        try:
-            reliability = float(rel)
-        except (TypeError, ValueError):
-            raise InvalidEvidenceError(
-                f"{ev.kind} evidence: data.reliability={rel!r} is not a number in [0, 1]"
-            ) from None
+        reliability = to_float(
+            rel,
+            f"{ev.kind} evidence: data.reliability",
+            InvalidEvidenceError,
+            sep="=",
+            hint="; give 0 ≤ r ≤ 1",
+        )
         if not 0.0 <= reliability <= 1.0:
             raise InvalidEvidenceError(
                 f"{ev.kind} evidence: data.reliability={rel!r} is not allowed; give 0 ≤ r ≤ 1"
@@ -165,12 +167,13 @@ class HypothesesModel(QuestionModel):
             vals = []
             for h in self.hypotheses:
                 v = given[h]
-                try:
-                    x = float(v)
-                except (TypeError, ValueError):
-                    raise InvalidEvidenceError(
-                        f"likelihoods evidence: P(E|{h})={v!r} is not a number in [0, 1]"
-                    ) from None
+                x = to_float(
+                    v,
+                    f"likelihoods evidence: P(E|{h})",
+                    InvalidEvidenceError,
+                    sep="=",
+                    hint="; give 0 ≤ P ≤ 1",
+                )
                 if not (math.isfinite(x) and 0.0 <= x <= 1.0):
                     raise InvalidEvidenceError(
                         f"likelihoods evidence: P(E|{h})={v!r} is not allowed; give 0 ≤ P ≤ 1"

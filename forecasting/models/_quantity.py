@@ -42,6 +42,7 @@ from forecasting.models._base import (
     quantile_value,
 )
 from forecasting.models._pymc_base import PyMCQuestionModel
+from forecasting.numbers import to_float
 
 __all__ = ["QuantityModel", "SourcePriors"]
 
@@ -61,10 +62,7 @@ def _check_source_prior(name: str, prior: Mapping[str, Any], what: str) -> dict[
     for key in DEFAULT_SOURCE_PRIOR:
         if key not in prior:
             continue
-        try:
-            x = float(prior[key])
-        except (TypeError, ValueError):
-            raise ModelError(f"{what}[{name!r}].{key}={prior[key]!r} is not a number") from None
+        x = to_float(prior[key], f"{what}[{name!r}].{key}", ModelError, sep="=")
         if not math.isfinite(x) or (key != "bias_mu" and x <= 0):
             raise ModelError(
                 f"{what}[{name!r}].{key}={prior[key]!r} is not allowed; "
@@ -216,14 +214,14 @@ class QuantityModel(PyMCQuestionModel):
     def build(self) -> None:
         med = self._require("prior_median")
         rng = self._require("prior_range")
-        try:
-            med = float(med)
-            low, high = (float(x) for x in rng)
-        except (TypeError, ValueError):
+        med = to_float(med, "model 'quantity': params.prior_median", ModelError, sep="=")
+        if not isinstance(rng, (list, tuple)) or len(rng) != 2:
             raise ModelError(
-                f"model 'quantity': params.prior_median={med!r} must be a number and "
-                f"params.prior_range={rng!r} a pair [low, high]"
-            ) from None
+                f"model 'quantity': params.prior_range={rng!r} must be a pair [low, high]"
+            )
+        low, high = (
+            to_float(x, "model 'quantity': params.prior_range", ModelError, sep="=") for x in rng
+        )
         if not (0 < low < med < high) or not all(map(math.isfinite, (low, med, high))):
             raise ModelError(
                 f"model 'quantity': need 0 < prior_range[0] < prior_median < prior_range[1]; "

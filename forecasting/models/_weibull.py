@@ -28,6 +28,7 @@ import numpy as np
 from forecasting.errors import ModelError
 from forecasting.models._hazard import HazardModel
 from forecasting.models._pymc_base import PyMCQuestionModel
+from forecasting.numbers import to_float
 
 __all__ = ["WeibullHazardModel"]
 
@@ -62,13 +63,13 @@ class WeibullHazardModel(PyMCQuestionModel, HazardModel):
             self.shape_fixed = math.exp(mu) if sigma == 0 else None
             self.log_shape_prior = (mu, sigma)
         else:
-            try:
-                k = float(shape)
-            except (TypeError, ValueError):
-                raise ModelError(
-                    f"model {self.name!r}: params.shape={shape!r} must be a number > 0 or "
-                    "{'mu': ..., 'sigma': ...}"
-                ) from None
+            k = to_float(
+                shape,
+                f"model {self.name!r}: params.shape",
+                ModelError,
+                sep="=",
+                hint="; give a number > 0 or {'mu': ..., 'sigma': ...}",
+            )
             if not (math.isfinite(k) and k > 0):
                 raise ModelError(f"model {self.name!r}: params.shape={shape!r} must be > 0")
             self.shape_fixed = k

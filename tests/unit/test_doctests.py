@@ -1,4 +1,4 @@
-"""The examples in the docstrings of forecasting.scoring and forecasting.probability run.
+"""The examples in the docstrings of forecasting.scoring, forecasting.probability and forecasting.numbers run.
 
 Each module is run with ``doctest.testmod``; a public module must hold at least one
 example and none may fail.  Every public scoring function documents itself the way
@@ -20,7 +20,7 @@ MODULES = [
     f"forecasting.scoring.{m.name}"
     for m in pkgutil.iter_modules(scoring.__path__)
     if not m.name.startswith("_")
-] + ["forecasting.probability"]
+] + ["forecasting.probability", "forecasting.numbers"]
 
 
 @pytest.mark.parametrize("name", MODULES)
