@@ -2,7 +2,7 @@
 
 ``forecast import FORMAT PATH…`` and one function per format, each
 ``import_X(ws, paths, *, skip_bad=False, progress=False, fast=True) -> ImportSummary``
-(all run through ``_base.run_import``).  The formats,
+(all run through ``write.run_import``).  The formats,
 their column mappings and the choices made are in ``docs/importers.md``.  The modules load only
 when used.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._base import ImportSummary, SkippedRow
+from .rows import ImportSummary, SkippedRow
 
 __all__ = [
     "FORMATS",

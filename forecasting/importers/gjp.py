@@ -24,23 +24,23 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ForecastingError, ImportFormatError
-from ..values import parse_forecast_value
-from ._base import (
-    ImportSummary,
+from ..errors import ImportFormatError
+from .plan import (
+    BadRow,
     Plan,
     PlannedResolution,
-    Rows,
-    classify_csv,
+    each,
     make_question,
-    read_csv,
+    parsed_value,
     record_id,
-    run_import,
     time_window,
 )
+from .rows import ImportSummary, Rows, classify_csv, read_rows
+from .write import run_import
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -63,6 +63,10 @@ IFP_COLUMNS = (
 )
 FCAST_COLUMNS = ("ifp_id", "user_id", "forecast_id", "answer_option", "value", "timestamp")
 _OPT = re.compile(r"\(([a-z])\)\s*(.*?)\s*(?=,\s*\([a-z]\)\s|$)", re.S)
+_DATE_COLUMNS = ("date_start", "date_to_close", "date_closed", "date_suspend")
+
+#: a forecast's option rows: (file, line, row)
+Group = list[tuple[str, int, dict[str, str]]]
 
 
 def _date(s: str) -> datetime | None:
@@ -91,8 +95,9 @@ def classify(paths: list[Path]) -> tuple[list[Path], list[Path]]:
 
 
 class _Ifp:
-    def __init__(self, file: str, line: int, row: dict[str, str]) -> None:
+    def __init__(self, file: str, line: int | str, row: dict[str, str]) -> None:
         self.file, self.line, self.row = file, line, row
+        self.ifp_id = row["ifp_id"].strip()
         self.letters: list[str] = []
         self.labels: list[str] = []
         self.condition: str | None = None
@@ -100,34 +105,29 @@ class _Ifp:
         self.yes: str | None = None
 
 
-def _parse_ifp(rows: Rows, file: str, line: int, r: dict[str, str]) -> _Ifp | None:
+def ifp_from_row(file: str, line: int | str, r: dict[str, str]) -> _Ifp:
+    """An ``ifps.csv`` row read: its options, and the condition of a conditional arm."""
     it = _Ifp(file, line, r)
-    ifp_id = r["ifp_id"].strip()
-    if not re.fullmatch(r"\d+-\d+", ifp_id):
-        rows.bad(file, line, "ifp_id", f"{ifp_id!r} is not of the form NNNN-k")
-        return None
+    if not re.fullmatch(r"\d+-\d+", it.ifp_id):
+        raise BadRow("ifp_id", f"{it.ifp_id!r} is not of the form NNNN-k")
     try:
         qtype = int(r["q_type"])
     except ValueError:
-        rows.bad(file, line, "q_type", f"{r['q_type']!r} is not 0–6")
-        return None
+        raise BadRow("q_type", f"{r['q_type']!r} is not 0–6") from None
     opts = r["options"]
     if 1 <= qtype <= 5:
         cond, sep, rest = opts.rpartition(" : ")
         if not sep:
-            rows.bad(file, line, "options", "a conditional arm needs 'If … : (a) …'")
-            return None
+            raise BadRow("options", "a conditional arm needs 'If … : (a) …'")
         it.condition, opts = cond.strip(), rest
     found = _OPT.findall(opts)
     if len(found) < 2:
-        rows.bad(file, line, "options", f"{opts[:60]!r} does not look like '(a) Yes, (b) No'")
-        return None
+        raise BadRow("options", f"{opts[:60]!r} does not look like '(a) Yes, (b) No'")
     it.letters = [a for a, _ in found]
     it.labels = [b.strip() for _, b in found]
     n = r.get("n_opts", "").strip()
     if n and n.isdigit() and int(n) != len(found):
-        rows.bad(file, line, "n_opts", f"{n} but the options list {len(found)}")
-        return None
+        raise BadRow("n_opts", f"{n} but the options list {len(found)}")
     low = [x.lower() for x in it.labels]
     if sorted(low) == ["no", "yes"]:
         it.binary = True
@@ -135,80 +135,77 @@ def _parse_ifp(rows: Rows, file: str, line: int, r: dict[str, str]) -> _Ifp | No
     return it
 
 
-def plan_gjp(ifps: list[Path], fcasts: list[Path], rows: Rows, summary: ImportSummary) -> Plan:
-    plan = Plan(FMT)
-    items: dict[str, _Ifp] = {}
-    for path in ifps:
-        for line, r in read_csv(path, IFP_COLUMNS):
-            summary.rows_read += 1
-            it = _parse_ifp(rows, path.name, line, r)
-            if it is not None:
-                items[r["ifp_id"].strip()] = it
+class _Planner:
+    """The per-row functions of a GJP import, and what they share."""
 
-    # ---- forecasts: group the option rows by forecast_id
-    groups: dict[str, list[tuple[str, int, dict[str, str]]]] = {}
-    for path in fcasts:
-        for line, r in read_csv(path, FCAST_COLUMNS):
-            summary.rows_read += 1
-            groups.setdefault(r["forecast_id"].strip(), []).append((path.name, line, r))
-    staged: list[tuple[str, list[float], datetime, str, str, int, str]] = []
-    times: dict[str, list[datetime]] = {}
-    for fid, grp in groups.items():
-        file, line, first = grp[0]
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self.plan = Plan(FMT)
+        self.items: dict[str, _Ifp] = {}
+        self.times: dict[str, list[datetime]] = {}
+        self.families: dict[str, list[str]] = {}
+        self.ts = lru_cache(maxsize=1 << 16)(_date)
+
+    def forecast_from_group(self, file: str, line: int | str, grp: Group) -> None:
+        """One forecast from its option rows (grouped by ``forecast_id``)."""
+        first = grp[0][2]
         ifp_id = first["ifp_id"].strip()
-        it = items.get(ifp_id)
+        it = self.items.get(ifp_id)
         if it is None:
-            rows.bad(file, line, "ifp_id", f"{ifp_id!r} is not a question of the ifps file")
-            continue
+            raise BadRow("ifp_id", f"{ifp_id!r} is not a question of the ifps file")
         problem = _check_group(grp, it)
         if problem:
-            rows.bad(file, line, *problem)
-            continue
+            raise BadRow(*problem)
         vals = {r["answer_option"].strip(): float(r["value"]) for _, _, r in grp}
         total = sum(vals.values())
         probs = [vals[a] / total for a in it.letters]
         try:
-            when = _date(first["timestamp"])
+            when = self.ts(first["timestamp"])
         except ValueError as exc:
-            rows.bad(file, line, "timestamp", str(exc))
-            continue
+            raise BadRow("timestamp", str(exc)) from None
         if when is None:
-            rows.bad(file, line, "timestamp", "is empty")
-            continue
-        staged.append((ifp_id, probs, when, f"gjp:{first['user_id'].strip()}", fid, line, file))
-        times.setdefault(ifp_id, []).append(when)
+            raise BadRow("timestamp", "is empty")
+        raw: Any = probs[it.letters.index(it.yes)] if it.binary else probs  # type: ignore[arg-type]
+        who = f"gjp:{first['user_id'].strip()}"
+        fid = first["forecast_id"].strip()
+        self.plan.stage(f"gjp-{ifp_id}", who, raw, when, fid, file, line)
+        self.times.setdefault(ifp_id, []).append(when)
 
-    # ---- questions and resolutions
-    families: dict[str, list[str]] = {}
-    for ifp_id, it in items.items():
-        if it.condition is not None:
-            families.setdefault(ifp_id.split("-")[0], []).append(ifp_id)
-    for ifp_id, it in items.items():
+    def question_from_row(self, file: str, line: int | str, it: _Ifp) -> None:
+        """The question of an ``ifps.csv`` row, and its resolution."""
         r = it.row
-        dates: dict[str, datetime | None] = {}
-        for c in ("date_start", "date_to_close", "date_closed", "date_suspend"):
-            try:
-                dates[c] = _date(r.get(c, ""))
-            except ValueError as exc:
-                rows.bad(it.file, it.line, c, str(exc))
-                break
-        if len(dates) < 4:
-            continue
-        start, close = dates["date_start"], dates["date_to_close"]
-        closed, suspend = dates["date_closed"], dates["date_suspend"]
+        dates = _dates(r)
         status = r["q_status"].strip().lower()
         if status not in ("closed", "voided"):
-            rows.bad(it.file, it.line, "q_status", f"{status!r} is not allowed; closed or voided")
-            continue
-        resolved_at = closed or suspend or close
+            raise BadRow("q_status", f"{status!r} is not allowed; closed or voided")
+        start, close = dates["date_start"], dates["date_to_close"]
+        resolved_at = dates["date_closed"] or dates["date_suspend"] or close
         try:
-            open_at, close_at, resolve_by = time_window(
-                start, close, times.get(ifp_id, []), resolved_at
-            )
+            window = time_window(start, close, self.times.get(it.ifp_id, []), resolved_at)
         except ValueError:
-            rows.bad(it.file, it.line, "date_start", "the question has no dates")
-            continue
-        qid = f"gjp-{ifp_id}"
+            raise BadRow("date_start", "the question has no dates") from None
+        q = make_question(**self._fields(it, window))
+        if status == "voided":
+            outcome, annulled = None, True
+        else:
+            outcome, annulled = _outcome(it), False
+        res = PlannedResolution(
+            record_id=record_id("r", FMT, f"{it.ifp_id}:{status}:{outcome}"),
+            question_id=q.id,
+            outcome=outcome,
+            annulled=annulled,
+            as_of=resolved_at,
+            source=f"{SOURCE}, ifps.csv {it.ifp_id}",
+            external_id=it.ifp_id,
+            file=it.file,
+            line=it.line,
+        )
+        self.plan.add_question(q, res)
+
+    def _fields(self, it: _Ifp, window: tuple[datetime, datetime, datetime]) -> dict[str, Any]:
+        """The question fields of an ifp; a conditional arm carries its condition in its
+        title and is related to its sibling arms."""
+        r, ifp_id = it.row, it.ifp_id
         base = ifp_id.split("-")[0]
         title = r["q_text"].strip()
         tags = ["gjp"]
@@ -219,15 +216,16 @@ def plan_gjp(ifps: list[Path], fcasts: list[Path], rows: Rows, summary: ImportSu
             tags += ["conditional", f"gjp-conditional-{base}"]
             related = [
                 {"id": f"gjp-{s}", "relation": "related"}
-                for s in sorted(families[base])
+                for s in sorted(self.families[base])
                 if s != ifp_id
             ]
         if qtype == 6:
             tags.append("ordered")
+        open_at, close_at, resolve_by = window
         fields: dict[str, Any] = dict(
-            id=qid,
+            id=f"gjp-{ifp_id}",
             type="binary" if it.binary else "multiple_choice",
-            title=title or r.get("short_title") or qid,
+            title=title or r.get("short_title") or f"gjp-{ifp_id}",
             description=r.get("q_desc", "").strip(),
             resolution_criteria=r.get("q_desc", "").strip()
             or "As resolved by the Good Judgment Project",
@@ -242,59 +240,51 @@ def plan_gjp(ifps: list[Path], fcasts: list[Path], rows: Rows, summary: ImportSu
         )
         if not it.binary:
             fields.update(options=it.labels, ordered=qtype == 6)
-        q = make_question(rows, it.file, it.line, **fields)
-        if q is None:
-            continue
-        plan.questions[qid] = q
-        if status == "voided":
-            outcome, annulled = None, True
-        else:
-            letter = r["outcome"].strip().lower()
-            if letter not in it.letters:
-                rows.bad(
-                    it.file,
-                    it.line,
-                    "outcome",
-                    f"{letter!r} is not one of the options {', '.join(it.letters)}",
-                )
-                del plan.questions[qid]
-                continue
-            outcome = (
-                (1.0 if letter == it.yes else 0.0) if it.binary else float(it.letters.index(letter))
-            )
-            annulled = False
-        plan.resolutions.append(
-            PlannedResolution(
-                record_id=record_id("r", FMT, f"{ifp_id}:{status}:{outcome}"),
-                question_id=qid,
-                outcome=outcome,
-                annulled=annulled,
-                as_of=resolved_at,
-                source=f"{SOURCE}, ifps.csv {ifp_id}",
-                external_id=ifp_id,
-                file=it.file,
-                line=it.line,
-            )
-        )
+        return fields
 
-    for ifp_id, probs, when, who, fid, line, file in staged:
-        qid = f"gjp-{ifp_id}"
-        q = plan.questions.get(qid)
-        if q is None:
-            rows.skip(file, line, f"question: {qid} was not imported (its ifps row is bad)")
-            continue
-        it = items[ifp_id]
-        raw: Any = probs[it.letters.index(it.yes)] if it.binary else probs  # type: ignore[arg-type]
+
+def _dates(r: dict[str, str]) -> dict[str, datetime | None]:
+    dates: dict[str, datetime | None] = {}
+    for c in _DATE_COLUMNS:
         try:
-            value = parse_forecast_value(q, raw, strict=False)
-        except ForecastingError as exc:
-            rows.bad(file, line, "value", str(exc))
-            continue
-        plan.add_forecast(qid, who, value, when, fid, file, line)
-    return plan
+            dates[c] = _date(r.get(c, ""))
+        except ValueError as exc:
+            raise BadRow(c, str(exc)) from None
+    return dates
 
 
-def _check_group(grp: list[tuple[str, int, dict[str, str]]], it: _Ifp) -> tuple[str, str] | None:
+def _outcome(it: _Ifp) -> float:
+    """The stored outcome of a closed question: its ``outcome`` letter (binary: 1.0 for the
+    Yes option, else 0.0; multiple choice: the option's index)."""
+    letter = it.row["outcome"].strip().lower()
+    if letter not in it.letters:
+        raise BadRow("outcome", f"{letter!r} is not one of the options {', '.join(it.letters)}")
+    if it.binary:
+        return 1.0 if letter == it.yes else 0.0
+    return float(it.letters.index(letter))
+
+
+def plan_gjp(ifps: list[Path], fcasts: list[Path], rows: Rows, summary: ImportSummary) -> Plan:
+    p = _Planner(rows)
+    for path in ifps:
+        got = each(rows, read_rows(path, IFP_COLUMNS, summary), ifp_from_row)
+        p.items.update((it.ifp_id, it) for it in got)
+    # forecasts: the option rows grouped by forecast_id
+    groups: dict[str, Group] = {}
+    for path in fcasts:
+        for file, line, r in read_rows(path, FCAST_COLUMNS, summary):
+            groups.setdefault(r["forecast_id"].strip(), []).append((file, line, r))
+    each(rows, ((g[0][0], g[0][1], g) for g in groups.values()), p.forecast_from_group)
+    # questions and resolutions
+    for ifp_id, it in p.items.items():
+        if it.condition is not None:
+            p.families.setdefault(ifp_id.split("-")[0], []).append(ifp_id)
+    each(rows, ((it.file, it.line, it) for it in p.items.values()), p.question_from_row)
+    p.plan.finish_forecasts(rows, parsed_value("value"), "its ifps row is bad")
+    return p.plan
+
+
+def _check_group(grp: Group, it: _Ifp) -> tuple[str, str] | None:
     first = grp[0][2]
     for _, ln, r in grp[1:]:
         for c in ("ifp_id", "user_id", "timestamp"):

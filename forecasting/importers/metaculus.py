@@ -30,20 +30,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ForecastingError, ImportFormatError
-from ..questions import parse_datetime
-from ..values import parse_forecast_value, parse_outcome
-from ._base import (
-    ImportSummary,
+from ..questions import Question, parse_datetime
+from ..values import parse_outcome
+from .plan import (
+    BadRow,
     Plan,
     PlannedResolution,
-    Rows,
-    classify_csv,
+    SkipRow,
+    each,
     make_question,
-    read_csv,
+    parsed_value,
     record_id,
-    run_import,
     time_window,
 )
+from .rows import ImportSummary, Rows, classify_csv, read_rows
+from .write import run_import
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -66,6 +67,15 @@ _TYPES = {
     "numeric": "numeric",
     "discrete": "numeric",
 }
+#: the column a forecast's value is read from, by question type
+_VALUE_FIELD = {
+    "binary": "Probability Yes",
+    "multiple_choice": "Probability Yes Per Category",
+    "numeric": "percentiles",
+}
+
+#: a question_data.csv row read: (file, line, row, question type, options)
+QRow = tuple[str, int | str, dict[str, str], str, list[str] | None]
 
 
 def _ts(s: str | None) -> datetime | None:
@@ -117,125 +127,96 @@ def _forecaster(r: dict[str, str]) -> str:
     return f"metaculus:{name or fid}"
 
 
-def plan_metaculus(
-    qfiles: list[Path], ffiles: list[Path], rows: Rows, summary: ImportSummary
-) -> Plan:
-    plan = Plan(FMT)
-    qrows: dict[str, tuple[str, int, dict[str, str], str, list[str] | None]] = {}
-    not_imported: dict[str, str] = {}
-    for path in qfiles:
-        for line, r in read_csv(path, Q_COLUMNS):
-            summary.rows_read += 1
-            ext = r["Question ID"].strip()
-            kind = r["Question Type"].strip().lower().replace(" ", "_")
-            if kind not in _TYPES:
-                not_imported[ext] = f"type {kind!r}"
-                rows.skip(path.name, line, f"type: {kind!r} questions are not imported")
-                continue
-            opts = None
-            if _TYPES[kind] == "multiple_choice":
-                try:
-                    opts = _list(r.get("MC Options (All)", "")) or _list(
-                        r.get("MC Options (Current)", "")
-                    )
-                except (ValueError, SyntaxError) as exc:
-                    rows.bad(path.name, line, "MC Options (All)", str(exc))
-                    continue
-                if not opts:
-                    rows.bad(
-                        path.name,
-                        line,
-                        "MC Options (All)",
-                        "a multiple-choice question needs options",
-                    )
-                    continue
-                opts = [str(o) for o in opts]
-            qrows[ext] = (path.name, line, r, _TYPES[kind], opts)
+def _options(r: dict[str, str]) -> list[str]:
+    """The options of a multiple-choice question."""
+    try:
+        opts = _list(r.get("MC Options (All)", "")) or _list(r.get("MC Options (Current)", ""))
+    except (ValueError, SyntaxError) as exc:
+        raise BadRow("MC Options (All)", str(exc)) from None
+    if not opts:
+        raise BadRow("MC Options (All)", "a multiple-choice question needs options")
+    return [str(o) for o in opts]
 
-    # ---- forecasts (raw values, checked once the question exists)
-    staged: list[tuple[str, Any, datetime, str, str, str, int]] = []
-    times: dict[str, list[datetime]] = {}
-    for path in ffiles:
-        for line, r in read_csv(path, F_COLUMNS):
-            summary.rows_read += 1
-            ext = r["Question ID"].strip()
-            if ext in not_imported:
-                rows.skip(
-                    path.name, line, f"question: mx-{ext} was not imported ({not_imported[ext]})"
-                )
-                continue
-            if ext not in qrows:
-                rows.bad(path.name, line, "Question ID", f"{ext!r} is not in question_data.csv")
-                continue
-            kind, opts = qrows[ext][3], qrows[ext][4]
-            try:
-                when = _ts(r["Start Time"])
-            except ForecastingError as exc:
-                rows.bad(path.name, line, "Start Time", str(exc).split(": ", 1)[-1])
-                continue
-            if when is None:
-                rows.bad(path.name, line, "Start Time", "is empty")
-                continue
-            raw: Any
-            try:
-                if kind == "binary":
-                    raw = float(r["Probability Yes"])
-                elif kind == "multiple_choice":
-                    probs = _list(r.get("Probability Yes Per Category", ""))
-                    if probs is None or len(probs) != len(opts or []):
-                        raise ValueError(f"needs {len(opts or [])} probabilities, one per option")
-                    raw = [0.0 if p is None else float(p) for p in probs]
-                else:
-                    raw = {
-                        "quantiles": {
-                            "levels": [lv for lv, _ in PERCENTILES],
-                            "values": [float(r[c]) for _, c in PERCENTILES],
-                        }
-                    }
-            except (KeyError, ValueError, SyntaxError, TypeError) as exc:
-                fld = (
-                    "Probability Yes"
-                    if kind == "binary"
-                    else (
-                        "Probability Yes Per Category"
-                        if kind == "multiple_choice"
-                        else "percentiles"
-                    )
-                )
-                rows.bad(path.name, line, fld, str(exc) or "is missing")
-                continue
-            who = _forecaster(r)
-            staged.append(
-                (
-                    ext,
-                    raw,
-                    when,
-                    who,
-                    f"{ext}:{(r.get('Forecaster ID') or '').strip() or who}:{r['Start Time'].strip()}",
-                    path.name,
-                    line,
-                )
-            )
-            times.setdefault(ext, []).append(when)
 
-    for ext, (file, line, r, kind, opts) in qrows.items():
+def _raw_value(r: dict[str, str], kind: str, opts: list[str] | None) -> Any:
+    """A forecast row's value as the source gives it (checked once its question exists)."""
+    try:
+        if kind == "binary":
+            return float(r["Probability Yes"])
+        if kind == "multiple_choice":
+            probs = _list(r.get("Probability Yes Per Category", ""))
+            if probs is None or len(probs) != len(opts or []):
+                raise ValueError(f"needs {len(opts or [])} probabilities, one per option")
+            return [0.0 if p is None else float(p) for p in probs]
+        return {
+            "quantiles": {
+                "levels": [lv for lv, _ in PERCENTILES],
+                "values": [float(r[c]) for _, c in PERCENTILES],
+            }
+        }
+    except (KeyError, ValueError, SyntaxError, TypeError) as exc:
+        raise BadRow(_VALUE_FIELD[kind], str(exc) or "is missing") from None
+
+
+class _Planner:
+    """The per-row functions of a Metaculus import, and what they share."""
+
+    def __init__(self, rows: Rows) -> None:
+        self.rows = rows
+        self.plan = Plan(FMT)
+        self.qrows: dict[str, QRow] = {}
+        #: question id -> why its questions are not imported
+        self.not_imported: dict[str, str] = {}
+        self.times: dict[str, list[datetime]] = {}
+
+    def read_question(self, file: str, line: int | str, r: dict[str, str]) -> None:
+        """Keep a question_data.csv row until its forecasts have been read."""
+        ext = r["Question ID"].strip()
+        kind = r["Question Type"].strip().lower().replace(" ", "_")
+        if kind not in _TYPES:
+            self.not_imported[ext] = f"type {kind!r}"
+            raise SkipRow(f"type: {kind!r} questions are not imported")
+        opts = _options(r) if _TYPES[kind] == "multiple_choice" else None
+        self.qrows[ext] = (file, line, r, _TYPES[kind], opts)
+
+    def forecast_from_row(self, file: str, line: int | str, r: dict[str, str]) -> None:
+        ext = r["Question ID"].strip()
+        if ext in self.not_imported:
+            raise SkipRow(f"question: mx-{ext} was not imported ({self.not_imported[ext]})")
+        if ext not in self.qrows:
+            raise BadRow("Question ID", f"{ext!r} is not in question_data.csv")
+        kind, opts = self.qrows[ext][3], self.qrows[ext][4]
+        try:
+            when = _ts(r["Start Time"])
+        except ForecastingError as exc:
+            raise BadRow("Start Time", str(exc).split(": ", 1)[-1]) from None
+        if when is None:
+            raise BadRow("Start Time", "is empty")
+        raw = _raw_value(r, kind, opts)
+        who = _forecaster(r)
+        fext = f"{ext}:{(r.get('Forecaster ID') or '').strip() or who}:{r['Start Time'].strip()}"
+        self.plan.stage(f"mx-{ext}", who, raw, when, fext, file, line)
+        self.times.setdefault(ext, []).append(when)
+
+    def question_from_row(self, file: str, line: int | str, item: tuple[str, QRow]) -> None:
+        ext, (_, _, r, kind, opts) = item
         try:
             opened = _ts(r.get("Open Time")) or _ts(r.get("Post Published Time"))
             close = _ts(r.get("Actual Close Time")) or _ts(r.get("Scheduled Close Time"))
             known = _ts(r.get("Resolution Known Time"))
         except ForecastingError as exc:
-            rows.bad(file, line, "time", str(exc).split(": ", 1)[-1])
-            continue
+            raise BadRow("time", str(exc).split(": ", 1)[-1]) from None
         try:
-            open_at, close_at, resolve_by = time_window(opened, close, times.get(ext, []), known)
+            open_at, close_at, resolve_by = time_window(
+                opened, close, self.times.get(ext, []), known
+            )
         except ValueError:
-            rows.bad(file, line, "Open Time", "the question has no dates")
-            continue
+            raise BadRow("Open Time", "the question has no dates") from None
         title = r["Question Title"].strip()
         if (r.get("Label") or "").strip():
             title = f"{title} — {r['Label'].strip()}"
         url = (r.get("Question URL") or "").strip() or f"https://www.metaculus.com/questions/{ext}/"
-        fields: dict[str, Any] = dict(
+        q = make_question(
             id=f"mx-{ext}",
             type=kind,
             title=title or f"Metaculus question {ext}",
@@ -248,66 +229,78 @@ def plan_metaculus(
             collection="metaculus",
             external_id=ext,
             options=opts,
+            **(_bounds(r) if kind == "numeric" else {}),
         )
-        if kind == "numeric":
-            for side in ("Lower", "Upper"):
-                v = (r.get(f"{side} Bound") or "").strip()
-                if v:
-                    fields[side.lower()] = {
-                        "value": float(v),
-                        "open": _bool(r.get(f"Open {side} Bound", "")),
-                    }
-        q = make_question(rows, file, line, **fields)
-        if q is None:
-            continue
-        res = (r.get("Resolution") or "").strip()
-        if res:
-            low = res.lower()
-            annulled = low in ("annulled", "ambiguous")
-            outcome: Any = None
-            if not annulled:
-                try:
-                    if kind == "numeric" and low in ("below_lower_bound", "above_upper_bound"):
-                        b = q.lower if low.startswith("below") else q.upper
-                        if b is None:
-                            raise ValueError(f"{res!r} but the question has no such bound")
-                        outcome = float(b.value)
-                    else:
-                        outcome = parse_outcome(q, float(res) if kind == "numeric" else res)
-                except (ForecastingError, ValueError) as exc:
-                    rows.bad(file, line, "Resolution", str(exc))
-                    continue
-            plan.resolutions.append(
-                PlannedResolution(
-                    record_id=record_id("r", FMT, f"{ext}:{res}"),
-                    question_id=q.id,
-                    outcome=outcome,
-                    annulled=annulled,
-                    as_of=known,
-                    source=url,
-                    external_id=ext,
-                    file=file,
-                    line=line,
-                )
-            )
-        plan.questions[q.id] = q
+        self.plan.add_question(q, _resolution(q, ext, r, known, url, file, line))
 
-    for ext, raw, when, who, fext, file, line in staged:
-        q = plan.questions.get(f"mx-{ext}")
-        if q is None:
-            rows.skip(
-                file,
-                line,
-                f"question: mx-{ext} was not imported (its question_data.csv row is bad)",
-            )
-            continue
+
+def _bounds(r: dict[str, str]) -> dict[str, Any]:
+    """``lower`` / ``upper`` of a numeric question, with their open flags."""
+    out: dict[str, Any] = {}
+    for side in ("Lower", "Upper"):
+        v = (r.get(f"{side} Bound") or "").strip()
+        if v:
+            out[side.lower()] = {"value": float(v), "open": _bool(r.get(f"Open {side} Bound", ""))}
+    return out
+
+
+def _resolution(
+    q: Question,
+    ext: str,
+    r: dict[str, str],
+    known: datetime | None,
+    url: str,
+    file: str,
+    line: int | str,
+) -> PlannedResolution | None:
+    """The resolution of a question_data.csv row: an outcome, an annulment, or none (open)."""
+    res = (r.get("Resolution") or "").strip()
+    if not res:
+        return None
+    low = res.lower()
+    annulled = low in ("annulled", "ambiguous")
+    outcome: Any = None
+    if not annulled:
         try:
-            value = parse_forecast_value(q, raw, strict=False)
-        except ForecastingError as exc:
-            rows.bad(file, line, "value", str(exc))
-            continue
-        plan.add_forecast(q.id, who, value, when, fext, file, line)
-    return plan
+            outcome = _outcome(q, res)
+        except (ForecastingError, ValueError) as exc:
+            raise BadRow("Resolution", str(exc)) from None
+    return PlannedResolution(
+        record_id=record_id("r", FMT, f"{ext}:{res}"),
+        question_id=q.id,
+        outcome=outcome,
+        annulled=annulled,
+        as_of=known,
+        source=url,
+        external_id=ext,
+        file=file,
+        line=line,
+    )
+
+
+def _outcome(q: Question, res: str) -> Any:
+    low = res.lower()
+    if q.type == "numeric" and low in ("below_lower_bound", "above_upper_bound"):
+        b = q.lower if low.startswith("below") else q.upper
+        if b is None:
+            raise ValueError(f"{res!r} but the question has no such bound")
+        return float(b.value)
+    return parse_outcome(q, float(res) if q.type == "numeric" else res)
+
+
+def plan_metaculus(
+    qfiles: list[Path], ffiles: list[Path], rows: Rows, summary: ImportSummary
+) -> Plan:
+    p = _Planner(rows)
+    for path in qfiles:
+        each(rows, read_rows(path, Q_COLUMNS, summary), p.read_question)
+    # forecasts (raw values, checked once the question exists)
+    for path in ffiles:
+        each(rows, read_rows(path, F_COLUMNS, summary), p.forecast_from_row)
+    items = ((qrow[0], qrow[1], (ext, qrow)) for ext, qrow in p.qrows.items())
+    each(rows, items, p.question_from_row)
+    p.plan.finish_forecasts(rows, parsed_value("value"), "its question_data.csv row is bad")
+    return p.plan
 
 
 def import_metaculus(

@@ -17,22 +17,25 @@ from __future__ import annotations
 import contextlib
 import math
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ImportFormatError
-from ._base import (
-    ImportSummary,
+from ..questions import Question
+from .plan import (
+    BadRow,
     Plan,
     PlannedResolution,
-    Rows,
-    classify_csv,
+    SkipRow,
+    each,
     make_question,
-    read_csv,
     record_id,
-    run_import,
+    stored_as_is,
     time_window,
 )
+from .rows import ImportSummary, Rows, classify_csv, read_csv
+from .write import run_import
 
 if TYPE_CHECKING:
     from ..workspace import Workspace
@@ -66,97 +69,95 @@ def classify(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return qs, fs
 
 
-def plan_predictionbook(
-    qfiles: list[Path], ffiles: list[Path], rows: Rows, summary: ImportSummary
-) -> Plan:
-    plan = Plan(FMT)
-    qrows: dict[str, tuple[str, int, dict[str, str]]] = {}
-    for path in qfiles:
-        for line, r in read_csv(path, Q_COLUMNS):
-            summary.rows_read += 1
-            qrows[r["question_id"].strip()] = (path.name, line, r)
+def _scale(path: Path, raw: list[tuple[int, dict[str, str]]], summary: ImportSummary) -> float:
+    """100 when the file's probabilities are percentages (above 1, within 0–100), else 1."""
+    vals = []
+    for _, r in raw:
+        with contextlib.suppress(ValueError):
+            vals.append(float(r["probability"]))
+    finite = [v for v in vals if math.isfinite(v)]
+    if finite and max(finite) > 1.0 and min(finite) >= 0.0 and max(finite) <= 100.0:
+        summary.notes.append(f"{path.name}: probabilities read as percentages (0–100)")
+        return 100.0
+    return 1.0
 
-    staged: list[tuple[str, float, datetime, str, str, str, int]] = []
-    times: dict[str, list[datetime]] = {}
-    for path in ffiles:
+
+class _Planner:
+    """The per-row functions of a PredictionBook import, and what they share."""
+
+    def __init__(self, rows: Rows, summary: ImportSummary) -> None:
+        self.rows, self.summary = rows, summary
+        self.plan = Plan(FMT)
+        self.qrows: dict[str, tuple[str, int, dict[str, str]]] = {}
+        self.times: dict[str, list[datetime]] = {}
+        self.ts = lru_cache(maxsize=1 << 16)(_ts)
+        #: (question, user, time) -> (line, probability) of the forecasts of the current file
+        self.seen: dict[tuple[str, str, str], tuple[int | str, str]] = {}
+        self.scale = 1.0
+
+    def read_forecasts(self, path: Path) -> None:
         raw = list(read_csv(path, F_COLUMNS))
-        summary.rows_read += len(raw)
-        scale = 1.0
-        vals = []
-        for _, r in raw:
-            with contextlib.suppress(ValueError):
-                vals.append(float(r["probability"]))
-        finite = [v for v in vals if math.isfinite(v)]
-        if finite and max(finite) > 1.0 and min(finite) >= 0.0 and max(finite) <= 100.0:
-            scale = 100.0
-            summary.notes.append(f"{path.name}: probabilities read as percentages (0–100)")
-        seen: dict[tuple[str, str, str], tuple[int, str]] = {}
-        for line, r in raw:
-            qid_src = r["question_id"].strip()
-            user = r["user_id"].strip()
-            stamp = r["timestamp"].strip()
-            if qid_src not in qrows:
-                rows.bad(path.name, line, "question_id", f"{qid_src!r} is not in questions.csv")
-                continue
-            if not user:
-                rows.bad(path.name, line, "user_id", "is empty")
-                continue
-            try:
-                p = float(r["probability"]) / scale
-            except ValueError:
-                rows.bad(path.name, line, "probability", f"{r['probability']!r} is not a number")
-                continue
-            if not (math.isfinite(p) and 0.0 <= p <= 1.0):
-                rows.bad(path.name, line, "probability", f"{r['probability']!r} is outside [0, 1]")
-                continue
-            try:
-                when = _ts(stamp)
-            except ValueError as exc:
-                rows.bad(path.name, line, "timestamp", str(exc))
-                continue
-            if when is None:
-                rows.bad(path.name, line, "timestamp", "is empty")
-                continue
-            key = (qid_src, user, stamp)
-            if key in seen:
-                first_line, first_p = seen[key]
-                if first_p == r["probability"].strip():
-                    rows.skip(path.name, line, f"duplicate: repeats line {first_line}")
-                else:
-                    rows.bad(
-                        path.name,
-                        line,
-                        "probability",
-                        f"{r['probability']!r} differs from {first_p!r} at line {first_line} "
-                        "for the same user, question and time",
-                    )
-                continue
-            seen[key] = (line, r["probability"].strip())
-            staged.append((qid_src, p, when, user, stamp, path.name, line))
-            times.setdefault(qid_src, []).append(when)
+        self.summary.rows_read += len(raw)
+        self.scale = _scale(path, raw, self.summary)
+        self.seen = {}
+        each(self.rows, ((path.name, line, r) for line, r in raw), self.forecast_from_row)
 
-    for qid_src, (file, line, r) in qrows.items():
+    def forecast_from_row(self, file: str, line: int | str, r: dict[str, str]) -> None:
+        qid_src = r["question_id"].strip()
+        user = r["user_id"].strip()
+        stamp = r["timestamp"].strip()
+        if qid_src not in self.qrows:
+            raise BadRow("question_id", f"{qid_src!r} is not in questions.csv")
+        if not user:
+            raise BadRow("user_id", "is empty")
+        p = _probability(r["probability"], self.scale)
+        try:
+            when = self.ts(stamp)
+        except ValueError as exc:
+            raise BadRow("timestamp", str(exc)) from None
+        if when is None:
+            raise BadRow("timestamp", "is empty")
+        self._check_repeat(line, (qid_src, user, stamp), r["probability"].strip())
+        self.times.setdefault(qid_src, []).append(when)
+        # value {"p": p} is parse_forecast_value(q, p, strict=False)
+        self.plan.stage(
+            f"pb-{qid_src}", f"pb:{user}", {"p": p}, when, f"{qid_src}:{user}:{stamp}", file, line
+        )
+
+    def _check_repeat(self, line: int | str, key: tuple[str, str, str], prob: str) -> None:
+        """A second row of the same user, question and time: a duplicate when it repeats the
+        probability (skipped), a malformed row when it does not."""
+        if key not in self.seen:
+            self.seen[key] = (line, prob)
+            return
+        first_line, first_p = self.seen[key]
+        if first_p == prob:
+            raise SkipRow(f"duplicate: repeats line {first_line}")
+        raise BadRow(
+            "probability",
+            f"{prob!r} differs from {first_p!r} at line {first_line} "
+            "for the same user, question and time",
+        )
+
+    def question_from_row(
+        self, file: str, line: int | str, item: tuple[str, dict[str, str]]
+    ) -> None:
+        qid_src, r = item
         try:
             opened = _ts(r["open_time"])
             closed = _ts(r["close_time"])
             resolved_at = _ts(r.get("resolve_time", ""))
         except ValueError as exc:
-            rows.bad(file, line, "time", str(exc))
-            continue
+            raise BadRow("time", str(exc)) from None
         try:
             open_at, close_at, resolve_by = time_window(
-                opened, closed, times.get(qid_src, []), resolved_at
+                opened, closed, self.times.get(qid_src, []), resolved_at
             )
         except ValueError:
-            rows.bad(file, line, "open_time", "the question has no dates")
-            continue
-        qid = f"pb-{qid_src}"
+            raise BadRow("open_time", "the question has no dates") from None
         url = f"https://predictionbook.com/predictions/{qid_src}"
         q = make_question(
-            rows,
-            file,
-            line,
-            id=qid,
+            id=f"pb-{qid_src}",
             type="binary",
             title=r["q_title"].strip() or f"PredictionBook question {qid_src} (no title)",
             resolution_criteria=f"As judged on PredictionBook ({url})",
@@ -168,44 +169,65 @@ def plan_predictionbook(
             collection="predictionbook",
             external_id=qid_src,
         )
-        if q is None:
-            continue
-        out = r["outcome"].strip()
-        if out:
-            try:
-                o = float(out)
-            except ValueError:
-                o = math.nan
-            if o not in (1.0, 0.0, -1.0):
-                rows.bad(file, line, "outcome", f"{out!r} is not allowed; 1, 0, -1 or empty")
-                continue
-            plan.resolutions.append(
-                PlannedResolution(
-                    record_id=record_id("r", FMT, f"{qid_src}:{o}"),
-                    question_id=qid,
-                    outcome=None if o == -1.0 else o,
-                    annulled=o == -1.0,
-                    as_of=resolved_at,
-                    source=url,
-                    external_id=qid_src,
-                    file=file,
-                    line=line,
-                )
-            )
-        plan.questions[qid] = q
+        self.plan.add_question(q, _resolution(q, qid_src, r, resolved_at, url, file, line))
 
-    for qid_src, p, when, user, stamp, file, line in staged:
-        qid = f"pb-{qid_src}"
-        if qid not in plan.questions:
-            rows.skip(
-                file, line, f"question: {qid} was not imported (its questions.csv row is bad)"
-            )
-            continue
-        # value {"p": p} is parse_forecast_value(q, p, strict=False)
-        plan.add_forecast(
-            qid, f"pb:{user}", {"p": p}, when, f"{qid_src}:{user}:{stamp}", file, line
-        )
-    return plan
+
+def _probability(text: str, scale: float) -> float:
+    try:
+        p = float(text) / scale
+    except ValueError:
+        raise BadRow("probability", f"{text!r} is not a number") from None
+    if not (math.isfinite(p) and 0.0 <= p <= 1.0):
+        raise BadRow("probability", f"{text!r} is outside [0, 1]")
+    return p
+
+
+def _resolution(
+    q: Question,
+    qid_src: str,
+    r: dict[str, str],
+    resolved_at: datetime | None,
+    url: str,
+    file: str,
+    line: int | str,
+) -> PlannedResolution | None:
+    """The resolution of a questions.csv row: 1 / 0 Yes / No, -1 annulled, empty none."""
+    out = r["outcome"].strip()
+    if not out:
+        return None
+    try:
+        o = float(out)
+    except ValueError:
+        o = math.nan
+    if o not in (1.0, 0.0, -1.0):
+        raise BadRow("outcome", f"{out!r} is not allowed; 1, 0, -1 or empty")
+    return PlannedResolution(
+        record_id=record_id("r", FMT, f"{qid_src}:{o}"),
+        question_id=q.id,
+        outcome=None if o == -1.0 else o,
+        annulled=o == -1.0,
+        as_of=resolved_at,
+        source=url,
+        external_id=qid_src,
+        file=file,
+        line=line,
+    )
+
+
+def plan_predictionbook(
+    qfiles: list[Path], ffiles: list[Path], rows: Rows, summary: ImportSummary
+) -> Plan:
+    p = _Planner(rows, summary)
+    for path in qfiles:
+        for line, r in read_csv(path, Q_COLUMNS):
+            summary.rows_read += 1
+            p.qrows[r["question_id"].strip()] = (path.name, line, r)
+    for path in ffiles:
+        p.read_forecasts(path)
+    items = ((file, line, (qid, r)) for qid, (file, line, r) in p.qrows.items())
+    each(rows, items, p.question_from_row)
+    p.plan.finish_forecasts(rows, stored_as_is, "its questions.csv row is bad")
+    return p.plan
 
 
 def import_predictionbook(

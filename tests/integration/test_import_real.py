@@ -126,6 +126,11 @@ def test_forecastbench(ws: Workspace, shared_data: Path) -> None:
 
     s = import_forecastbench(ws, folder)
     assert s.n_skipped == 0
+    # one manifold market closes in the year 2525: imported, its close stored as 2200-12-31
+    assert s.notes == [
+        "1 questions close or resolve after 2200-12-31; their dates are stored as 2200-12-31, "
+        "the latest date the toolkit accepts"
+    ]
     r = resolutions_frame(ws.journal)
     assert len(r) == len(resolved) and not r.annulled.any()
     f = score_forecasts(ws.forecasts_frame())

@@ -17,7 +17,7 @@ from forecasting.importers import (
     import_metaculus,
     import_predictionbook,
 )
-from forecasting.importers._base import slug
+from forecasting.importers.plan import slug
 from forecasting.journal.frames import questions_frame, resolutions_frame
 
 IFPS = """\
@@ -442,12 +442,14 @@ def _records(ws: Workspace) -> list[tuple]:
     return out
 
 
-@pytest.mark.parametrize("maker", ["gjp", "pb", "mx"])
+@pytest.mark.parametrize("maker", ["gjp", "pb", "mx", "csv"])
 def test_fast_path_writes_what_workspace_writes(tmp_path: Path, maker: str) -> None:
     """The fast path appends records itself; the slow reference goes through
     Workspace.predict and Workspace.resolve.  The journals must agree record for record."""
     if maker == "gjp":
         paths, fn = _write(tmp_path / "d", {"ifps.csv": IFPS, "f.csv": FCASTS}), import_gjp
+    elif maker == "csv":
+        paths, fn = _write(tmp_path / "d", {"mine.csv": GENERIC}), import_csv
     elif maker == "pb":
         paths, fn = (
             _write(tmp_path / "d", {"questions.csv": PB_Q, "public.csv": PB_F}),
@@ -463,6 +465,66 @@ def test_fast_path_writes_what_workspace_writes(tmp_path: Path, maker: str) -> N
     assert _records(fast) == _records(slow)
     fast.close()
     slow.close()
+
+
+def test_binary_values_skip_the_parser(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A binary probability that reads as a float in [0, 1] is stored as {"p": p} without
+    going through parse_forecast_value (what the parser would return: the test above); the
+    parser still refuses the others, with the row's line."""
+    from forecasting import values
+
+    calls: list[object] = []
+    real = values.parse_forecast_value
+
+    def counting(q, raw, **kw):  # type: ignore[no-untyped-def]
+        calls.append(raw)
+        return real(q, raw, **kw)
+
+    monkeypatch.setattr(values, "parse_forecast_value", counting)
+    rows = "".join(f"q,,,,,,p{i},2024-01-0{i}T00:00:00Z,0.{i}\n" for i in range(1, 6))
+    text = "question_id,title,type,options,open_at,close_at,forecaster,timestamp,probability\n"
+    text += "q,Q?,binary,,2024-01-01,2024-02-01,,,\n" + rows
+    (path,) = _write(tmp_path / "c", {"b.csv": text})
+    assert import_csv(ws, path).forecasts_imported == 5
+    assert calls == []
+    (bad,) = _write(tmp_path / "d", {"b.csv": text + "q,,,,,,p9,2024-01-09T00:00:00Z,1.5\n"})
+    with pytest.raises(ImportFormatError, match=r"^b\.csv:8: probability: .*1\.5 must lie"):
+        import_csv(ws, bad)
+    assert calls == [1.5]
+
+
+def test_csv_line_numbers_after_blank_lines_and_ragged_rows(ws: Workspace, tmp_path: Path) -> None:
+    """Blank lines are passed over but counted; values past the header's columns are
+    ignored (they do not fill the columns the file lacks)."""
+    text = (
+        "question_id,title,open_at,close_at,forecaster,timestamp,probability\n"
+        "q,Q?,2024-01-01,2024-02-01,ann,2024-01-05T00:00:00Z,0.5\n"
+        "\n"
+        "q,,,,bob,2024-01-06T00:00:00Z,0.5,x,y,z\n"
+        "q,,,,cat,2024-01-07T00:00:00Z\n"
+    )
+    (path,) = _write(tmp_path / "c", {"r.csv": text})
+    with pytest.raises(ImportFormatError, match=r"^r\.csv:5: probability: a forecast row needs"):
+        import_csv(ws, path)
+    s = import_csv(ws, path, skip_bad=True)
+    assert s.forecasts_imported == 2 and [x.line for x in s.skipped] == [5]
+    f = ws.forecasts_frame().set_index("forecaster")
+    assert f.loc["bob", "rationale"] is None  # not "x": the file has no rationale column
+
+
+def test_forecastbench_close_after_the_last_year_is_stored_as_it(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    """A market that closes in the year 2525 is imported, its close stored as 2200-12-31."""
+    paths = _fb(tmp_path)
+    data = json.loads(paths[0].read_text())
+    data["questions"][1]["market_info_close_datetime"] = "2525-01-01T05:00:00+00:00"
+    paths[0].write_text(json.dumps(data))
+    s = import_forecastbench(ws, paths)
+    assert s.n_skipped == 0 and any("2200-12-31" in n for n in s.notes)
+    assert ws.question("fb-metaculus-77").close_at.isoformat() == "2200-12-31T00:00:00+00:00"
 
 
 def test_progress_bar_is_off_without_a_tty(
