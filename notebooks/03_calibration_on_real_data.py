@@ -77,8 +77,8 @@ display(Markdown(
 #
 # For each market question, ForecastBench's question set holds the crowd's (or market's)
 # probability on the freeze date: a real crowd forecast, recorded as `crowd:<platform>`.
-# Rows the importer cannot read (e.g. a resolution date in the year 2525) are skipped and
-# counted, not guessed.
+# Rows the importer cannot read are skipped and counted, not guessed; a close date beyond
+# the journal's range (one market closes in the year 2525) is stored as 2200-12-31.
 
 # %%
 if have_data("the ForecastBench import"):
