@@ -583,6 +583,7 @@ class Workspace:
         entries: list[
             tuple[dict[str, Any], str | None, str | None, datetime | None, str | None]
         ] = []
+        now = self.clock()  # once: one transaction, one time
         with self.journal.atomic():
             state = self._sync()
             snap: dict[str, str] = {}
@@ -591,7 +592,7 @@ class Workspace:
                 try:
                     if it.forecaster not in names:
                         names[it.forecaster] = check_forecaster(it.forecaster, allowed_kinds=kinds)
-                    self._forecast_time(q, it.as_of, historical=historical)
+                    self._forecast_time(q, it.as_of, historical=historical, now=now)
                     if q.id not in snap:
                         res = state.resolution(q.id)
                         if res is not None:
@@ -617,9 +618,14 @@ class Workspace:
             return self.journal.append_many("forecast", entries)
 
     def _forecast_time(
-        self, q: Question, as_of: datetime | str | None, *, historical: bool = False
+        self,
+        q: Question,
+        as_of: datetime | str | None,
+        *,
+        historical: bool = False,
+        now: datetime | None = None,
     ) -> datetime:
-        now = self.clock()
+        now = now or self.clock()
         t = _as_dt(as_of, "as_of")
         if t is not None and t > now + timedelta(minutes=5):
             raise InvalidForecastError(

@@ -198,7 +198,7 @@ class Journal:
             _sqlite_immediate(self.engine)
         self._conn: Connection | None = None
         self._head: tuple[int, str] | None = None
-        self._pending: list[dict[str, Any]] = []
+        self._pending: list[tuple[Any, ...]] = []  # rows in _COLS order, not yet inserted
         self._frames: list[_Nested] = []
         self._n_appended = 0  # rows appended in the current outer transaction
         self._n_flushed = 0  # of which this many were sent to the database
@@ -412,13 +412,13 @@ class Journal:
                 f"journal: cannot write to {safe_url(self.url)!r}: {_short(exc)}"
             ) from None
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
+    def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         """INSERT the rows with the driver's executemany (no per-row SQLAlchemy work)."""
         assert self._conn is not None
         style = self.engine.dialect.paramstyle
         marks = ", ".join("?" if style == "qmark" else "%s" for _ in _COLS)
         sql = f"INSERT INTO records ({', '.join(_COLS)}) VALUES ({marks})"
-        self._conn.exec_driver_sql(sql, [tuple(r[c] for c in _COLS) for r in rows])
+        self._conn.exec_driver_sql(sql, rows)
 
     # ------------------------------------------------------------------ append
     def new_id(self, kind: str) -> str:
@@ -464,18 +464,7 @@ class Journal:
         as_of_s = _iso(as_of) if as_of is not None else None
         body = canonical(payload)
         h = record_hash(seq, kind, rid, question_id, forecaster, recorded_at, as_of_s, body, prev)
-        row = dict(
-            seq=seq,
-            kind=kind,
-            record_id=rid,
-            question_id=question_id,
-            forecaster=forecaster,
-            recorded_at=recorded_at,
-            as_of=as_of_s,
-            payload=body,
-            prev_hash=prev,
-            hash=h,
-        )
+        row = (seq, kind, rid, question_id, forecaster, recorded_at, as_of_s, body, prev, h)
         self._pending.append(row)
         self._n_appended += 1
         if len(self._pending) >= 5000:
@@ -518,20 +507,7 @@ class Journal:
             h = sha(
                 _hash_body(seq, kind, rid, qid, who, recorded_at, as_of_s, body, prev).encode()
             ).hexdigest()
-            rows.append(
-                {
-                    "seq": seq,
-                    "kind": kind,
-                    "record_id": rid,
-                    "question_id": qid,
-                    "forecaster": who,
-                    "recorded_at": recorded_at,
-                    "as_of": as_of_s,
-                    "payload": body,
-                    "prev_hash": prev,
-                    "hash": h,
-                }
-            )
+            rows.append((seq, kind, rid, qid, who, recorded_at, as_of_s, body, prev, h))
             out.append((seq, rid))
             prev = h
             if len(rows) >= 20_000:
