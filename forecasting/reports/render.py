@@ -74,7 +74,7 @@ def render_html(report: Report, charts: Charts) -> str:
     # the SVG is made by matplotlib, which escapes every text it draws
     env.filters["safe"] = Markup
     return env.get_template("report.html.j2").render(
-        r=report, h=report.header, charts=charts, sections=SECTIONS
+        r=report, h=report.header, charts=charts, sections=SECTIONS, vs_others_note=VS_OTHERS_NOTE
     )
 
 
@@ -191,6 +191,13 @@ def _md_consequences(report: Report) -> list[str]:
     ]
 
 
+#: what the "vs the others" column of the forecaster table means
+VS_OTHERS_NOTE = (
+    "vs the others: the forecaster's time-averaged Brier score minus the median of the other "
+    "forecasters' on the same questions (negative is better)."
+)
+
+
 def _md_forecasters(report: Report) -> list[str]:
     if not report.forecasters:
         return []
@@ -212,10 +219,12 @@ def _md_forecasters(report: Report) -> list[str]:
                 "resolved questions",
                 "Brier, time-avg (0–2)",
                 "90% interval",
-                "vs team",
+                "vs the others",
             ],
             rows,
         ),
+        "",
+        VS_OTHERS_NOTE,
     ]
 
 
