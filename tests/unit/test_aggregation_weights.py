@@ -92,7 +92,7 @@ def test_excess_brier_and_skill_weights_hand():
     # exact 0 and 1, as historical datasets record them: Brier 0 and 2, excess -1 and +1
     np.testing.assert_allclose(excess_brier_scores([1], [[1.0, 0.0]]), [[-1.0, 1.0]])
     np.testing.assert_allclose(excess_brier_scores([0], [[[1.0, 0.0], [0.0, 1.0]]]), [[-1.0, 1.0]])
-    with pytest.raises(InvalidForecastError, match="between 0 and 1; got 1.5"):
+    with pytest.raises(InvalidForecastError, match=r"between 0 and 1; got 1\.5"):
         excess_brier_scores([1], [[1.5, 0.5]])
     w = skill_weights([-1.0, 0.0, 1.0], [5, 0, 5], eta=5.0, prior_count=5.0)
     np.testing.assert_allclose(w, [math.exp(0.5), 1.0, math.exp(-0.5)])
