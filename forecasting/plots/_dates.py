@@ -44,11 +44,19 @@ class _DateLabels(Formatter):
     def __init__(self, sep: str = "\n") -> None:
         super().__init__()
         self.sep = sep
+        self._last: tuple[Any, list[str]] | None = None
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         return f"{mdates.num2date(x, tz=UTC):%Y-%m-%d %H:%M}"
 
     def format_ticks(self, values: Any) -> list[str]:
+        # an axis asks a dozen times per layout and render, mostly for the same ticks
+        key = (mdates.get_epoch(), tuple(float(v) for v in values))
+        if self._last is None or self._last[0] != key:
+            self._last = (key, self._labels(values))
+        return list(self._last[1])
+
+    def _labels(self, values: Any) -> list[str]:
         moments = [mdates.num2date(float(v), tz=UTC) for v in values]
         step = float(np.min(np.diff(values))) if len(values) > 1 else 1.0
         labels: list[str] = []
@@ -69,6 +77,23 @@ class _DateLabels(Formatter):
         return labels
 
 
+class _DateTicks(mdates.AutoDateLocator):
+    """Matplotlib's automatic calendar ticks, remembered for the last view interval: an axis
+    asks a dozen times per layout and render, and each answer walks a calendar rule."""
+
+    def __init__(self) -> None:
+        super().__init__(tz=UTC, minticks=3, maxticks=8)
+        self._last: tuple[Any, Any] | None = None
+
+    def __call__(self) -> Any:
+        if self.axis is None:
+            return super().__call__()
+        key = (mdates.get_epoch(), *map(float, self.axis.get_view_interval()))
+        if self._last is None or self._last[0] != key:
+            self._last = (key, super().__call__())
+        return np.array(self._last[1], copy=True)
+
+
 def _date_axis(axis: Any, sep: str = "\n") -> None:
-    axis.set_major_locator(mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=8))
+    axis.set_major_locator(_DateTicks())
     axis.set_major_formatter(_DateLabels(sep))

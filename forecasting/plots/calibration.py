@@ -3,22 +3,17 @@ numeric ones."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
-from scipy import stats
 
-from forecasting.calibration import (
-    BinnedReliability,
-    CorpReliability,
-    pit_histogram,
-    reliability_binned,
-    reliability_corp,
-)
 from forecasting.errors import ReportError
+
+if TYPE_CHECKING:  # forecasting.calibration imports SciPy: only when a chart needs it
+    from forecasting.calibration import BinnedReliability, CorpReliability
 
 from ._common import _empty_note, _heading, _label, _legend_outside, _new_axes, _set_title, _slug
 from .style import _HIGHLIGHT, _INK, _NEUTRAL
@@ -48,6 +43,8 @@ def plot_reliability(
     legend gives n and the Brier decomposition MCB - DSC + UNC.  Pass ``rng`` for a
     reproducible band; ``label`` names the curve (e.g. the forecaster).
     """
+    from forecasting.calibration import reliability_binned, reliability_corp
+
     binned = reliability_binned(y, p, bins=bins, level=level)
     corp = reliability_corp(y, p, n_resamples=n_resamples, level=level, rng=rng)
     ax = _new_axes(ax, (6.8, 4.6))
@@ -169,6 +166,10 @@ def plot_pit(
     """PIT histogram as a density, with the uniform density a calibrated forecaster's PIT
     values follow and the pointwise ``level`` range of the bars under uniformity (binomial
     counts for the same number of values)."""
+    from scipy import stats
+
+    from forecasting.calibration import pit_histogram
+
     hist = pit_histogram(pit, bins=bins)
     if not 0 < level < 1:
         raise ReportError(f"level must lie strictly between 0 and 1; got {level!r}")

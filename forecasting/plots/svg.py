@@ -3,6 +3,7 @@ Content-Security-Policy, the same text for the same drawing) and :func:`save_png
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import html
 import io
@@ -16,21 +17,25 @@ from matplotlib.figure import Figure, SubFigure
 
 from forecasting.errors import ReportError
 
+from ._textlayout import text_layout_once
+
 __all__ = ["figure_to_svg", "save_png"]
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
 
 _METADATA: dict[str, Any] = {"Date": None, "Creator": None, "Format": None, "Type": None}
 
-_TAG = re.compile(r"<[^>]+>")
+_REF = re.compile(r'(\sid="|href="#|url\(#)')  # an id, or a reference to one
+
+_TAG_WITH_REF = re.compile(r'<[^>]*?(?:\sid="|href="#|url\(#)[^>]*>')
 
 _ROOT = re.compile(r"<svg\b[^>]*>")
 
 
-def _prefix_ids(tag: str, token: str) -> str:
-    tag = re.sub(r'(\sid=")([^"]*")', rf"\g<1>{token}-\g<2>", tag)
-    tag = re.sub(r'(href="#)([^"]*")', rf"\g<1>{token}-\g<2>", tag)
-    return re.sub(r"(url\(#)([^)]*\))", rf"\g<1>{token}-\g<2>", tag)
+def _prefix_ids(text: str, token: str) -> str:
+    """Prefix every id, and every reference to one, with ``token-`` (inside tags only: text
+    shown on the chart stays as it is)."""
+    return _TAG_WITH_REF.sub(lambda m: _REF.sub(rf"\g<1>{token}-", m.group(0)), text)
 
 
 _HASHED_ID = re.compile(r'(?<=id=")([mph])[0-9a-f]{10}(?=")')
@@ -39,8 +44,11 @@ _HASHED_ID = re.compile(r'(?<=id=")([mph])[0-9a-f]{10}(?=")')
 def _frozen(fig: Figure) -> Figure:
     """Lay the figure out once and freeze it: constrained layout would otherwise move things
     by a hair on every render, and the same figure must always give the same text."""
-    if fig.get_layout_engine() is not None and not getattr(fig, "_fc_frozen", False):
-        fig.draw_without_rendering()
+    engine = fig.get_layout_engine()
+    if engine is not None and not getattr(fig, "_fc_frozen", False):
+        if fig.axes:  # what Figure.draw does first (and it ignores a ValueError too)
+            with contextlib.suppress(ValueError), text_layout_once(fig):
+                engine.execute(fig)
         fig.set_layout_engine("none")
         fig._fc_frozen = True  # type: ignore[attr-defined]
     return fig
@@ -48,7 +56,7 @@ def _frozen(fig: Figure) -> Figure:
 
 def _render_svg(fig: Figure, salt: str) -> str:
     buffer = io.StringIO()
-    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}), text_layout_once(fig):
         fig.savefig(buffer, format="svg", metadata=_METADATA)
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
@@ -120,7 +128,7 @@ def figure_to_svg(
     text = _render_svg(_frozen(fig), token or "forecasting-plots")
     if token is None:
         token = "fc" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    text = _TAG.sub(lambda m: _prefix_ids(m.group(0), token), text)
+    text = _prefix_ids(text, token)
     text = text.replace('<style type="text/css">*{', f'<style type="text/css">#{token} *{{')
 
     root = _ROOT.search(text)
@@ -142,12 +150,13 @@ def save_png(fig: Figure | SubFigure | Axes, path: str | Path, dpi: int = 150) -
     return the path."""
     fig = _frozen(_root_figure(fig))
     target = Path(path)
-    fig.savefig(
-        target,
-        format="png",
-        dpi=dpi,
-        bbox_inches="tight",
-        pad_inches=0.08,
-        metadata={"Software": None},
-    )
+    with text_layout_once(fig):
+        fig.savefig(
+            target,
+            format="png",
+            dpi=dpi,
+            bbox_inches="tight",
+            pad_inches=0.08,
+            metadata={"Software": None},
+        )
     return target

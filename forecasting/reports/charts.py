@@ -47,83 +47,132 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chart"
 
 
-class _Drawer:
-    """Turns axes into kept charts: inline SVG, and a PNG when asked."""
+class _Plan:
+    """The charts to draw, as jobs, and where each one goes in :class:`Charts`."""
 
     def __init__(self, charts: Charts, png_dir: Path | None) -> None:
-        from .. import plots
+        self.charts, self.png_dir = charts, png_dir
+        self.jobs: list[Any] = []  # plots._batch.ChartJob
+        self.places: list[tuple[str, str, str, list[str]]] = []  # section, name, key, captions
 
-        self.plots, self.charts, self.png_dir = plots, charts, png_dir
+    def add(
+        self,
+        key: str,
+        plot: str,
+        place: tuple[str, str],
+        *args: Any,
+        captions: list[str] | None = None,
+        progress: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """Plan ``plots.<plot>(*args, **kwargs)`` as the chart ``key`` at ``place``
+        (section, name); ``progress`` is what the progress bar says while it is drawn."""
+        from ..plots._batch import ChartJob
 
-    def keep(self, key: str, ax: Any, captions: list[str] | None = None) -> Chart:
-        c = Chart(key, self.plots.figure_to_svg(ax, token=f"c-{_slug(key)}"), captions or [])
-        if self.png_dir is not None:
-            self.charts.png.append(self.plots.save_png(ax, self.png_dir / f"{_slug(key)}.png"))
+        png = self.png_dir / f"{_slug(key)}.png" if self.png_dir is not None else None
+        self.jobs.append(ChartJob(plot, args, kwargs, f"c-{_slug(key)}", png, progress))
+        self.places.append((*place, key, captions or []))
+
+    def fill(self, drawn: Sequence[Any]) -> Charts:
+        """Put the drawings into their places, in the order they were planned."""
+        c = self.charts
+        for (section, name, key, captions), d in zip(self.places, drawn, strict=True):
+            chart = Chart(key, d.svg, captions)
+            if section == "forest":
+                c.forest = chart
+            elif section == "decisions":
+                c.decisions.setdefault(name, []).append(chart)
+            else:
+                getattr(c, section)[name] = chart
+            if d.png is not None:
+                c.png.append(d.png)
         return c
 
 
-def _forest(d: _Drawer, rows: Sequence[ForecasterRow]) -> None:
+def _forest(plan: _Plan, rows: Sequence[ForecasterRow]) -> None:
     scored = [r for r in rows if r.score is not None and r.score_ci][:30]
     if not scored:
         return
-    ax = d.plots.plot_forest(
+    plan.add(
+        "forest",
+        "plot_forest",
+        ("forest", ""),
         [
             (f"{r.forecaster} (n={r.n_questions})", r.score, *(r.score_ci or [None, None]))
             for r in scored
         ],
         keys=[r.forecaster for r in scored],
-        colors=d.charts.colors,
+        colors=plan.charts.colors,
         title="Time-averaged Brier score (0–2) with 90% bootstrap intervals; lower is better",
         xlabel="time-averaged Brier score (0–2)",
+        progress="charts: forest plot",
     )
-    d.charts.forest = d.keep("forest", ax)
 
 
 def _calibration(
-    d: _Drawer, reliability: Sequence[ReliabilityEntry], numeric: Sequence[NumericEntry], seed: int
+    plan: _Plan,
+    reliability: Sequence[ReliabilityEntry],
+    numeric: Sequence[NumericEntry],
+    seed: int,
 ) -> None:
+    first = True
     for e in reliability:
         if e.shown:
-            ax = d.plots.plot_reliability(
+            plan.add(
+                f"reliability-{e.name}",
+                "plot_reliability",
+                ("reliability", e.name),
                 e.y,
                 e.p,
+                progress="charts: reliability" if first else "",
                 rng=seed,
-                color=d.charts.colors.get(e.name),
+                color=plan.charts.colors.get(e.name),
                 label=e.name,
                 title=f"Reliability: {e.name} (first forecasts on {e.n_questions} resolved questions)",
             )
-            d.charts.reliability[e.name] = d.keep(f"reliability-{e.name}", ax)
+            first = False
     for n in numeric:
         if n.pit_shown:
-            ax = d.plots.plot_pit(
-                n.pit, color=d.charts.colors.get(n.forecaster), title=f"PIT: {n.forecaster}"
+            plan.add(
+                f"pit-{n.forecaster}",
+                "plot_pit",
+                ("pit", n.forecaster),
+                n.pit,
+                color=plan.charts.colors.get(n.forecaster),
+                title=f"PIT: {n.forecaster}",
             )
-            d.charts.pit[n.forecaster] = d.keep(f"pit-{n.forecaster}", ax)
 
 
-def _trajectories(d: _Drawer, trajectories: Sequence[Trajectory], tick: Any) -> None:
+def _trajectories(plan: _Plan, trajectories: Sequence[Trajectory]) -> None:
     for t in trajectories:
-        tick(f"charts: {t.question_id}")
-        ax = d.plots.plot_trajectory(
+        plan.add(
+            f"trajectory-{t.question_id}",
+            "plot_trajectory",
+            ("trajectories", t.question_id),
             t.series,
+            captions=t.captions,
+            progress=f"charts: {t.question_id}",
             question_type=t.question_type,
             options=t.options,
             events=t.events,
             resolution=t.resolution,
-            colors=d.charts.colors,
+            colors=plan.charts.colors,
             title=t.title,
         )
-        d.charts.trajectories[t.question_id] = d.keep(f"trajectory-{t.question_id}", ax, t.captions)
 
 
-def _decisions(d: _Drawer, decisions: Sequence[dict[str, Any]]) -> None:
+def _decisions(plan: _Plan, decisions: Sequence[dict[str, Any]]) -> None:
     for dec in decisions:
         opts = list(dec.get("expected_utility", {}))
         if not opts:
             continue
         name = dec.get("title") or dec.get("decision")
         iv = dec.get("interval", {})
-        ax1 = d.plots.plot_expected_utility(
+        place = ("decisions", str(dec.get("decision")))
+        plan.add(
+            f"decision-{dec.get('decision')}-eu",
+            "plot_expected_utility",
+            place,
             opts,
             [dec["expected_utility"][o] for o in opts],
             [iv.get(o, [None, None])[0] for o in opts],
@@ -131,17 +180,17 @@ def _decisions(d: _Drawer, decisions: Sequence[dict[str, Any]]) -> None:
             best=dec.get("best"),
             title=f"{name}: expected utility of each option",
         )
-        out = [d.keep(f"decision-{dec.get('decision')}-eu", ax1)]
         ev = dec.get("evppi") or {}
         if ev:
-            ax2 = d.plots.plot_evppi(
+            plan.add(
+                f"decision-{dec.get('decision')}-evppi",
+                "plot_evppi",
+                place,
                 list(ev),
                 list(ev.values()),
                 evpi=dec.get("evpi"),
                 title=f"{name}: value of information by question",
             )
-            out.append(d.keep(f"decision-{dec.get('decision')}-evppi", ax2))
-        d.charts.decisions[str(dec.get("decision"))] = out
 
 
 def draw_charts(
@@ -155,15 +204,22 @@ def draw_charts(
     png_dir: Path | None = None,
     seed: int = 0,
     tick: Any = lambda s: None,
+    workers: int | None = None,
 ) -> Charts:
-    """Every chart of a report, with one colour per forecaster across all of them."""
-    from .. import plots
+    """Every chart of a report, with one colour per forecaster across all of them.
 
-    d = _Drawer(Charts(plots.forecaster_colors(forecasters)), png_dir)
-    tick("charts: forest plot")
-    _forest(d, rows)
-    tick("charts: reliability")
-    _calibration(d, reliability, numeric, seed)
-    _trajectories(d, trajectories, tick)
-    _decisions(d, decisions)
-    return d.charts
+    With many charts and a spare core, helper processes draw some of them (see
+    :mod:`forecasting.plots._batch`); ``workers`` sets how many processes draw, this one
+    included (1: only this one; default: one per core, as the number of charts warrants).
+    The charts are the same either way.
+    """
+    from .. import plots
+    from ..plots._batch import draw_all, helpers_for
+
+    plan = _Plan(Charts(plots.forecaster_colors(forecasters)), png_dir)
+    _forest(plan, rows)
+    _calibration(plan, reliability, numeric, seed)
+    _trajectories(plan, trajectories)
+    _decisions(plan, decisions)
+    helpers = helpers_for(len(plan.jobs), workers)
+    return plan.fill(draw_all(plan.jobs, helpers=helpers, tick=tick))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import colorsys
+import contextlib
 import doctest
+import io
 import json
 import re
 import subprocess
@@ -456,3 +458,228 @@ def test_docstring_examples_run() -> None:
     result = doctest.testmod(plots, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# --------------------------------------------------------------------------- speed
+# The fast paths of rendering must draw exactly what the plain paths draw.
+
+
+def _svg_laid_out_by_a_full_draw(ax: Axes) -> str:
+    """The slow reference: lay the figure out with a whole draw, as matplotlib does."""
+    fig = ax.figure
+    assert isinstance(fig, Figure)
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    fig._fc_frozen = True  # type: ignore[attr-defined]
+    return figure_to_svg(fig, token="x")
+
+
+@pytest.mark.parametrize("chart", sorted(CHARTS))
+def test_layout_without_a_first_draw_places_everything_the_same(chart: str) -> None:
+    assert figure_to_svg(CHARTS[chart](), token="x") == _svg_laid_out_by_a_full_draw(
+        CHARTS[chart]()
+    )
+
+
+@pytest.mark.parametrize("chart", sorted(CHARTS))
+def test_laying_each_text_out_once_changes_nothing(
+    chart: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.text import Text
+
+    from forecasting.plots import svg
+
+    calls = {"n": 0}
+    real = Text._get_layout
+
+    def counted(self: Text, renderer: object, *args: object) -> object:
+        calls["n"] += 1
+        return real(self, renderer, *args)
+
+    monkeypatch.setattr(Text, "_get_layout", counted)
+    fast = figure_to_svg(CHARTS[chart](), token="x")
+    fast_calls = calls["n"]
+    with monkeypatch.context() as m:
+        m.setattr(svg, "text_layout_once", lambda fig: contextlib.nullcontext())
+        calls["n"] = 0
+        ax = CHARTS[chart]()
+        assert figure_to_svg(ax, token="x") == fast
+    assert fast_calls < calls["n"]  # the fast path is the one that ran
+    texts = ax.figure.findobj(Text)
+    assert texts and not any("_get_layout" in vars(t) for t in texts)  # nothing left behind
+
+
+def test_strings_are_measured_once_and_exactly_as_the_renderer_would() -> None:
+    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_pdf import RendererPdf
+    from matplotlib.backends.backend_svg import RendererSVG
+    from matplotlib.font_manager import FontProperties
+
+    from forecasting.plots import _textlayout
+
+    class Counting(RendererAgg):
+        calls = 0
+
+        def get_text_width_height_descent(self, s: str, prop: object, ismath: object) -> object:
+            Counting.calls += 1
+            return super().get_text_width_height_descent(s, prop, ismath)
+
+    for dpi in (72, 100, 150):
+        for text, size in (("pb:gwern", 8), ("pb:gwern", 12), ("Jan 2016", 10), ("x ≥ 1", 10)):
+            renderer = RendererAgg(400, 300, dpi)
+            prop = FontProperties(size=size)
+            expected = renderer.get_text_width_height_descent(text, prop, False)
+            wrapped = _textlayout._Measuring(Counting(400, 300, dpi), ("counting", dpi))
+            Counting.calls = 0
+            assert wrapped.get_text_width_height_descent(text, prop, False) == expected
+            assert wrapped.get_text_width_height_descent(text, prop.copy(), False) == expected
+            assert Counting.calls == 1  # the second time from the memo
+    agg = RendererAgg(400, 300, 100)
+    assert _textlayout._measuring(agg).kind == ("matplotlib.backends.backend_agg.RendererAgg", 100)
+    svg = RendererSVG(4, 3, io.StringIO())
+    assert isinstance(_textlayout._measuring(svg), _textlayout._Measuring)
+    pdf = RendererPdf(None, 72, 4, 3)
+    assert _textlayout._measuring(pdf) is pdf  # other renderers measure as usual
+
+
+def test_a_text_changed_between_renders_is_laid_out_again() -> None:
+    ax = plot_pit(np.random.default_rng(2).uniform(size=60), title="First title")
+    first = figure_to_svg(ax, token="x")
+    ax.set_title("A much longer second title that takes more room")
+    second = figure_to_svg(ax, token="x")
+    assert "First title" in first and "A much longer second title" in second
+
+
+def test_date_ticks_are_remembered_only_for_the_same_view() -> None:
+    import matplotlib.dates as mdates
+
+    from forecasting.plots._dates import _DateTicks
+
+    ax = plot_trajectory(binary_series(), question_type="binary")
+    locator = ax.xaxis.get_major_locator()
+    assert isinstance(locator, _DateTicks)
+    reference = mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=8)
+    reference.set_axis(ax.xaxis)
+    for start, days in ((0.0, 40.0), (0.0, 400.0), (10.0, 3.0), (0.0, 40.0)):
+        ax.set_xlim(mdates.date2num(day(start)), mdates.date2num(day(start + days)))
+        assert list(locator()) == list(reference())
+        labels = ax.xaxis.get_major_formatter().format_ticks(locator())
+        assert labels == ax.xaxis.get_major_formatter()._labels(locator())  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- many charts
+
+
+def _jobs() -> list[object]:
+    from forecasting.plots._batch import ChartJob
+
+    return [
+        ChartJob("plot_pit", (np.random.default_rng(i).uniform(size=30),), token=f"pit-{i}")
+        for i in range(3)
+    ] + [
+        ChartJob(
+            "plot_trajectory",
+            (binary_series(i),),
+            {"question_type": "binary", "events": EVENTS, "title": f"Question {i}"},
+            token=f"traj-{i}",
+        )
+        for i in range(3)
+    ]
+
+
+def test_helper_processes_draw_the_same_charts_in_the_same_order(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from forecasting.plots._batch import draw_all
+
+    jobs = _jobs()
+    here = draw_all(jobs, helpers=0)  # type: ignore[arg-type]
+    with_png = [replace(j, png=tmp_path / f"{j.token}.png") for j in jobs]  # type: ignore[attr-defined]
+    helped = draw_all(with_png, helpers=1)
+    assert [d.svg for d in helped] == [d.svg for d in here]
+    assert [d.png for d in helped] == [j.png for j in with_png]
+    assert all(p is not None and p.read_bytes()[:4] == b"\x89PNG" for p in (d.png for d in helped))
+
+
+def test_the_first_failing_chart_raises_whichever_process_drew_it() -> None:
+    from forecasting.plots._batch import ChartJob, draw_all
+
+    bad = [
+        ChartJob("plot_trajectory", ({},), {"question_type": kind}, token="bad")
+        for kind in ("first-bad", "second-bad")
+    ]
+    jobs = [*_jobs()[:2], bad[0], *_jobs()[2:], bad[1]]
+    for helpers in (0, 1):
+        with pytest.raises(ReportError, match="got 'first-bad'"):
+            draw_all(jobs, helpers=helpers)  # type: ignore[arg-type]
+    with pytest.raises(ReportError, match="plot must be one of"):
+        draw_all([ChartJob("savefig")], helpers=0)
+
+
+def test_a_helpers_warnings_are_raised_again_here() -> None:
+    from forecasting.plots._batch import ChartJob, draw_all
+
+    jobs = [*_jobs(), ChartJob("plot_pit", ([0.5],), {"title": "line\n" * 80})]
+    with pytest.warns(UserWarning, match="constrained_layout not applied"):
+        draw_all(jobs, helpers=1)  # type: ignore[arg-type]
+
+
+def test_charts_of_a_helper_that_dies_are_drawn_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forecasting.plots import _batch
+
+    monkeypatch.setattr(_batch, "_BOOT", "import sys; sys.exit(3)")
+    jobs = _jobs()
+    assert _batch.draw_all(jobs, helpers=2) == _batch.draw_all(jobs, helpers=0)  # type: ignore[arg-type]
+
+
+def test_how_many_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from forecasting.plots import _batch
+
+    monkeypatch.delenv("FORECAST_CHART_WORKERS", raising=False)
+    monkeypatch.setattr(_batch, "_cores", lambda: 2)
+    assert [_batch.helpers_for(n) for n in (1, 11, 12, 53)] == [0, 0, 1, 1]
+    monkeypatch.setattr(_batch, "_cores", lambda: 16)
+    assert [_batch.helpers_for(n) for n in (24, 53, 500)] == [2, 3, 3]
+    assert _batch.helpers_for(53, workers=1) == 0
+    assert _batch.helpers_for(3, workers=8) == 2  # never more helpers than charts to share
+    monkeypatch.setenv("FORECAST_CHART_WORKERS", "1")
+    assert _batch.helpers_for(500) == 0
+    monkeypatch.setenv("FORECAST_CHART_WORKERS", "two")
+    with pytest.raises(ReportError, match="FORECAST_CHART_WORKERS must be a whole number"):
+        _batch.helpers_for(500)
+
+
+def _question(qid: str) -> object:
+    from forecasting.questions import Question
+
+    return Question(
+        id=qid,
+        type="binary",
+        title=f"SIMULATED question {qid}?",
+        resolution_criteria="simulated",
+        resolution_sources=["simulation"],
+        open_at="2024-01-01T00:00:00Z",
+        close_at="2024-06-01T00:00:00Z",
+        resolve_by="2024-07-01T00:00:00Z",
+    )
+
+
+def test_a_report_is_the_same_with_and_without_helpers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import Workspace
+    from forecasting.reports import build_report
+
+    ws = Workspace.init(tmp_path / "ws", analyst="alice")
+    rng = np.random.default_rng(11)
+    for i in range(14):
+        for who in ("alice", "bob"):
+            ws.predict(f"q{i}", round(float(rng.uniform(0.05, 0.95)), 2), analyst=who,
+                       question=_question(f"q{i}"), as_of="2024-02-01T00:00:00Z")  # fmt: skip
+    charts = []
+    for workers in ("1", "2"):
+        monkeypatch.setenv("FORECAST_CHART_WORKERS", workers)
+        out = build_report(ws, out=tmp_path / f"r{workers}", now=datetime(2024, 3, 1, tzinfo=UTC))
+        charts.append(re.findall(r"<svg\b.*?</svg>", out.html.read_text(), flags=re.S))
+    assert charts[0] == charts[1]
+    assert len(charts[0]) >= 12
