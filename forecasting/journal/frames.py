@@ -6,6 +6,7 @@ Scoring, models, aggregation and reports read these frames and never touch SQL.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "FORECAST_COLUMNS",
     "evidence_frame",
     "forecasts_frame",
+    "may_link_questions",
     "questions_frame",
     "resolutions_frame",
 ]
@@ -63,23 +65,39 @@ def _ts(values: Any) -> pd.Series:
 
 
 def _ts_coerce(values: Any) -> pd.Series:
+    fast = _ts_arrow(values)
+    if fast is not None:
+        return fast
     s = pd.Series(list(values), dtype=object)
     ts = pd.to_datetime(s, utc=True, format="ISO8601", errors="coerce")
-    if ts.isna().any() and s.notna().any():  # beyond datetime64[ns]: coerce one by one
-        ok = ts.notna() | s.isna()
-        ts = ts.where(ok, pd.NaT)
     try:
         return ts.dt.as_unit("ns")
-    except (OverflowError, ValueError):
-        limit = pd.Timestamp.max.tz_localize("UTC")
-        return ts.where(ts <= limit, pd.NaT).dt.as_unit("ns")
+    except (OverflowError, ValueError):  # beyond datetime64[ns]: those become NaT
+        per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[ts.dt.unit]
+        v = np.asarray(ts.array.asi8)
+        inside = (v >= -(-pd.Timestamp.min.value // per)) & (v <= pd.Timestamp.max.value // per)
+        return ts.where(inside, pd.NaT).dt.as_unit("ns")
+
+
+def _ts_arrow(values: Any) -> pd.Series | None:
+    """Arrow's ISO 8601 parser, several times faster than pandas', for values it reads
+    entirely (strings with a time and an offset, or None); None if it refuses any, which
+    then go through pandas.  Where both read a string, they agree."""
+    import pyarrow as pa  # pandas' string columns use it already (nutpie requires it)
+
+    try:
+        arr = pa.array(values, type=pa.string()).cast(pa.timestamp("ns", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return None
+    return pd.Series(arr.to_pandas(), dtype="datetime64[ns, UTC]")
 
 
 def questions_frame(journal: Journal) -> pd.DataFrame:
     """The latest snapshot of every question in the journal, one row per question."""
-    latest: dict[str, dict[str, Any]] = {}
-    for rec in journal.records(kinds=("question_version",)):
-        latest[rec.question_id or ""] = json.loads(rec.payload)["question"]
+    texts: dict[str, str] = {}  # the latest version's payload (decoded below) by question
+    for qid, payload in _raw(journal, "question_id, payload", "question_version"):
+        texts[qid or ""] = payload
+    latest = {qid: json.loads(t)["question"] for qid, t in texts.items()}
     rows = []
     for qid, q in latest.items():
         br = q.get("base_rate") or {}
@@ -129,6 +147,32 @@ def questions_frame(journal: Journal) -> pd.DataFrame:
     return df
 
 
+#: question snapshots that may link questions (a condition, related questions, options)
+_LINKED_SQL = {
+    "sqlite": (
+        "SELECT 1 FROM records WHERE kind = 'question_version' AND ("
+        "json_extract(payload, '$.question.type') = 'multiple_choice' "
+        "OR json_extract(payload, '$.question.conditional_on') IS NOT NULL "
+        "OR json_array_length(payload, '$.question.related') > 0) LIMIT 1"
+    ),
+    "postgresql": (
+        "SELECT 1 FROM (SELECT payload::jsonb -> 'question' AS q FROM records "
+        "WHERE kind = 'question_version') AS r WHERE q ->> 'type' = 'multiple_choice' "
+        "OR q -> 'conditional_on' IS NOT NULL "
+        "OR COALESCE(q -> 'related', '[]'::jsonb) <> '[]'::jsonb LIMIT 1"
+    ),
+}
+
+
+def may_link_questions(journal: Journal) -> bool:
+    """False when no question snapshot in the journal (any version) has a condition,
+    related questions or options: a cheap test that spares a reader building every
+    question when none is linked.  True when one may (or the database cannot say)."""
+    if journal.dialect not in _LINKED_SQL:
+        return True
+    return bool(journal.raw_rows(_LINKED_SQL, _LINKED_SQL["sqlite"]))
+
+
 def _condition_value(cond: dict[str, Any], target: dict[str, Any] | None) -> float:
     """The stored outcome of the condition's question that makes a conditional question count
     (1/0 for yes/no, the option index), NaN if there is no condition or it cannot be read."""
@@ -170,27 +214,35 @@ def apply_conditions(qf: pd.DataFrame, rf: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(list(rows.values()), columns=rf.columns).astype(rf.dtypes.to_dict())
 
 
+def _raw(journal: Journal, columns: str, kind: str) -> list[tuple[Any, ...]]:
+    """``columns`` of the records of one kind, in journal order (plain tuples: cheaper than
+    :meth:`Journal.records` for a reader that needs a few fields of many records)."""
+    return journal.raw_rows({}, f"SELECT {columns} FROM records WHERE kind = '{kind}' ORDER BY seq")
+
+
 def _retracted(journal: Journal) -> dict[str, str]:
-    return {
-        json.loads(r.payload)["target"]: json.loads(r.payload)["reason"]
-        for r in journal.records(kinds=("retraction",))
-    }
+    out = {}
+    for (payload,) in _raw(journal, "payload", "retraction"):
+        d = json.loads(payload)
+        out[d["target"]] = d["reason"]
+    return out
 
 
 def resolutions_frame(journal: Journal, *, retracted: dict[str, str] | None = None) -> pd.DataFrame:
     """The effective resolution of each question: its latest resolution not retracted."""
     retracted = _retracted(journal) if retracted is None else retracted
     eff: dict[str, dict[str, Any]] = {}
-    for rec in journal.records(kinds=("resolution",)):
-        if rec.record_id in retracted:
+    rows = _raw(journal, "record_id, question_id, as_of, recorded_at, payload", "resolution")
+    for rid, qid, as_of, recorded_at, payload in rows:
+        if rid in retracted:
             continue
-        d = json.loads(rec.payload)
-        eff[rec.question_id or ""] = {
-            "question_id": rec.question_id,
-            "resolution_id": rec.record_id,
+        d = json.loads(payload)
+        eff[qid or ""] = {
+            "question_id": qid,
+            "resolution_id": rid,
             "annulled": bool(d.get("annulled")),
             "outcome": np.nan if d.get("outcome") is None else float(d["outcome"]),
-            "resolved_at": rec.as_of or rec.recorded_at,
+            "resolved_at": as_of or recorded_at,
             "source": d.get("source"),
             "resolver": d.get("resolver"),
         }
@@ -253,20 +305,23 @@ def evidence_frame(journal: Journal) -> pd.DataFrame:
     return df
 
 
-#: the forecast columns read from each record, by dialect: JSON fields are extracted in SQL
+#: rows read from the database at a time: the forecasts frame is built chunk by chunk
+CHUNK_ROWS = 100_000
+
+#: the forecast fields read from each record, by dialect.  JSON is picked apart in SQL: the
+#: probability on its own, and the fields that are mostly empty or repeated as one JSON array
+#: ``[word, rationale, evidence_ids, source]`` (decoded once per distinct text).
 _FORECAST_SQL = {
     "sqlite": (
         "SELECT seq, record_id, question_id, forecaster, recorded_at, COALESCE(as_of, recorded_at), "
-        "json_extract(payload, '$.value.p'), json_extract(payload, '$.value.word'), "
-        "CASE WHEN json_type(payload, '$.value.p') IS NULL THEN json_extract(payload, '$.value') END, "
-        "json_extract(payload, '$.rationale'), json_extract(payload, '$.evidence_ids'), "
-        "json_extract(payload, '$.source') FROM records WHERE kind = 'forecast' ORDER BY seq"
+        "json_extract(payload, '$.value.p'), "
+        "json_extract(payload, '$.value.word', '$.rationale', '$.evidence_ids', '$.source') "
+        "FROM records WHERE kind = 'forecast' ORDER BY seq"
     ),
     "postgresql": (
         "SELECT seq, record_id, question_id, forecaster, recorded_at, COALESCE(as_of, recorded_at), "
-        "(j #>> '{value,p}')::float8, j #>> '{value,word}', "
-        "CASE WHEN j #> '{value,p}' IS NULL THEN j ->> 'value' END, "
-        "j ->> 'rationale', j ->> 'evidence_ids', j ->> 'source' "
+        "(j #>> '{value,p}')::float8, json_build_array(j #> '{value,word}', j -> 'rationale', "
+        "j -> 'evidence_ids', j -> 'source')::text "
         "FROM (SELECT *, payload::jsonb AS j FROM records WHERE kind = 'forecast') AS r ORDER BY seq"
     ),
 }
@@ -274,94 +329,250 @@ _FORECAST_FALLBACK = (
     "SELECT seq, record_id, question_id, forecaster, recorded_at, COALESCE(as_of, recorded_at), "
     "payload FROM records WHERE kind = 'forecast' ORDER BY seq"
 )
+#: the stored value (JSON) of the records without a probability (multiple choice, numeric,
+#: date), read for those records only: ``SEQS`` becomes their sequence numbers
+_VALUE_SQL = {
+    "sqlite": (
+        "SELECT seq, CASE WHEN json_type(payload, '$.value.p') IS NULL "
+        "THEN json_extract(payload, '$.value') END FROM records WHERE seq IN (SEQS)"
+    ),
+    "postgresql": (
+        "SELECT seq, CASE WHEN j #> '{value,p}' IS NULL THEN j ->> 'value' END "
+        "FROM (SELECT seq, payload::jsonb AS j FROM records WHERE seq IN (SEQS)) AS r"
+    ),
+}
+_VALUE_BATCH = 500
 
 
-def _forecast_rows(journal: Journal) -> list[tuple[Any, ...]]:
-    """``(seq, id, question, forecaster, recorded_at, as_of, p, word, value_json, rationale,
-    evidence_json, source)`` per forecast record; JSON is picked apart in SQL where the
-    database can, else here."""
-    rows = journal.raw_rows(_FORECAST_SQL, _FORECAST_FALLBACK)
-    if rows and len(rows[0]) == 7:  # the portable fallback: decode the payloads here
-        out = []
-        for seq, rid, qid, who, rec, as_of, payload in rows:
-            d = json.loads(payload)
-            v = d.get("value") or {}
-            out.append(
-                (seq, rid, qid, who, rec, as_of, v.get("p"), v.get("word"),
-                 None if "p" in v else json.dumps(v), d.get("rationale"),
-                 json.dumps(d.get("evidence_ids") or []), d.get("source"))
-            )  # fmt: skip
-        return out
-    return rows
+class _Names:
+    """Strings as int32 codes into a table that grows as chunks are read; at the end, a
+    categorical with the names sorted (so sorting and grouping by it order names as strings).
+    ``None`` is missing."""
+
+    def __init__(self) -> None:
+        self.codes: dict[Any, int] = {}
+
+    def encode(self, values: Sequence[Any]) -> np.ndarray:
+        local, uniques = pd.factorize(_objects(values).to_numpy(), use_na_sentinel=False)
+        d = self.codes
+        table = np.array([d.setdefault(v, len(d)) for v in uniques], dtype=np.int32)
+        return table[local] if len(local) else np.zeros(0, dtype=np.int32)
+
+    def categorical(self, codes: np.ndarray) -> pd.Categorical:
+        names = list(self.codes)
+        order = sorted((i for i, v in enumerate(names) if v is not None), key=names.__getitem__)
+        remap = np.full(len(names) + 1, -1, dtype=np.int32)  # the extra slot: no rows at all
+        remap[order] = np.arange(len(order), dtype=np.int32)
+        cats = pd.Index([names[i] for i in order], dtype=object)
+        return pd.Categorical.from_codes(remap[codes], categories=cats)
 
 
-def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.DataFrame:
-    """One row per forecast, with the question and its effective resolution joined on.
+def _extras(text: str) -> tuple[Any, Any, tuple[Any, ...], Any]:
+    """``(word, rationale, evidence_ids, source)`` from their JSON array."""
+    word, rationale, ev, source = json.loads(text)
+    return word, rationale, tuple(ev) if ev else (), source
 
-    A record that cannot be read (a date outside the supported range, a malformed value) is
-    left out and named in ``frame.attrs["problems"]``, so one bad record never stops a report.
-    """
-    retracted = _retracted(journal)
-    rows = _forecast_rows(journal)
-    problems: list[str] = []
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 12
-    seq, rid, qid, who, rec_at, as_of, p, word, value_json, rationale, ev_json, source = cols
-    p_arr = np.array([np.nan if x is None else x for x in p], dtype=float)
-    values: list[Any] = []
-    probs: list[Any] = []
-    for i, (pv, w, vj) in enumerate(zip(p_arr, word, value_json, strict=True)):
-        if vj is None:
-            values.append({"p": float(pv), "word": w} if w is not None else {"p": float(pv)})
-            probs.append(None)
-            continue
-        try:
-            v = json.loads(vj)
-        except ValueError:
-            problems.append(f"record {seq[i]} ({rid[i]}): its value cannot be read; left out")
-            v = None
-        values.append(v)
-        probs.append(tuple(v["probs"]) if isinstance(v, dict) and "probs" in v else None)
-    df = pd.DataFrame(
-        {
-            "seq": np.asarray(seq, dtype=np.int64),
-            "forecast_id": pd.Series(rid, dtype=object),
-            "question_id": pd.Series(qid, dtype=object),
-            "forecaster": pd.Series(who, dtype=object),
-            "recorded_at": _ts_coerce(rec_at),
-            "as_of": _ts_coerce(as_of),
-            "p": p_arr,
-            "probs": pd.Series(probs, dtype=object),
-            "value": pd.Series(values, dtype=object),
-            "word": pd.Series(word, dtype=object),
-            "rationale": pd.Series(rationale, dtype=object),
-            "evidence_ids": pd.Series(
-                [() if e in (None, "[]") else tuple(json.loads(e)) for e in ev_json], dtype=object
-            ),
-            "source": pd.Series(source, dtype=object),
-            "retracted": np.array([r in retracted for r in rid], dtype=bool),
-        }
+
+def _decoded(cols: list[Sequence[Any]], vjs: dict[int, str]) -> list[Sequence[Any]]:
+    """The portable fallback: decode the payloads here into the SQL readers' columns (and
+    the value of each record without a probability into ``vjs``, by sequence number)."""
+    seq, rid, qid, who, rec, as_of, payloads = cols
+    p, extra = [], []
+    for s, text in zip(seq, payloads, strict=True):
+        d = json.loads(text)
+        v = d.get("value") or {}
+        p.append(v.get("p"))
+        extra.append(
+            json.dumps(
+                [v.get("word"), d.get("rationale"), d.get("evidence_ids") or [], d.get("source")]
+            )
+        )
+        if "p" not in v:
+            vjs[int(s)] = json.dumps(v)
+    return [seq, rid, qid, who, rec, as_of, p, extra]
+
+
+class _Reader:
+    """Reads the forecast records chunk by chunk into compact columns: ids as codes into
+    growing tables, times parsed, the record ids as Arrow strings, the rarely set fields
+    decoded once per distinct text."""
+
+    def __init__(self, retracted: dict[str, str]) -> None:
+        self.retracted = retracted
+        self.questions, self.forecasters = _Names(), _Names()
+        self.extras: dict[str, tuple[Any, ...]] = {}
+        self.ids: list[Any] = []  # pyarrow string arrays, one per chunk
+        self.vjs: dict[int, str] = {}  # the fallback's stored values, by sequence number
+
+    def chunk(self, rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+        import pyarrow as pa
+
+        cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 8
+        if len(cols) == 7:
+            cols = _decoded(cols, self.vjs)
+        seq, rid, qid, who, rec_at, as_of, p, extra = cols
+        local, texts = pd.factorize(_objects(extra).to_numpy(), use_na_sentinel=False)
+        parsed = [self.extras.get(t) or self.extras.setdefault(t, _extras(t)) for t in texts]
+        word, rationale, ev, source = (
+            _objects([x[j] for x in parsed]).to_numpy()[local] for j in range(4)
+        )
+        self.ids.append(pa.array(rid, type=pa.string()))
+        retracted = self.retracted
+        return pd.DataFrame(
+            {
+                "seq": np.asarray(seq, dtype=np.int64),
+                "_q": self.questions.encode(qid),
+                "_w": self.forecasters.encode(who),
+                "recorded_at": _ts_coerce(rec_at).array,
+                "as_of": _ts_coerce(as_of).array,
+                "p": np.array(p, dtype=float),
+                "word": _objects(word),
+                "rationale": _objects(rationale),
+                "evidence_ids": _objects(ev),
+                "source": _objects(source),
+                "retracted": np.array([r in retracted for r in rid], dtype=bool)
+                if retracted
+                else np.zeros(len(rid), dtype=bool),
+            }
+        )
+
+    def frame(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
+        """The chunks as one frame, with the ids (one Arrow chunk: fast to take from)."""
+        import pyarrow as pa
+
+        df = pd.concat(parts, ignore_index=True) if parts else self.chunk([])
+        ids = pa.concat_arrays(self.ids) if self.ids else pa.array([], type=pa.string())
+        df.insert(1, "forecast_id", pd.array(ids, dtype="str"))
+        df.insert(2, "question_id", self.questions.categorical(df.pop("_q").to_numpy()))
+        df.insert(3, "forecaster", self.forecasters.categorical(df.pop("_w").to_numpy()))
+        return df
+
+
+def _objects(values: Sequence[Any] | np.ndarray) -> pd.Series:
+    """An object column (never inferred as strings: None stays None)."""
+    return pd.Series(values, dtype=object)
+
+
+def _stored_values(journal: Journal, seqs: np.ndarray) -> dict[int, str]:
+    """The stored value (JSON) of the records ``seqs`` that have no probability."""
+    out: dict[int, str] = {}
+    for i in range(0, len(seqs), _VALUE_BATCH):
+        part = ",".join(str(int(s)) for s in seqs[i : i + _VALUE_BATCH])
+        sql = {k: v.replace("SEQS", part) for k, v in _VALUE_SQL.items()}
+        for s, vj in journal.raw_rows(sql, sql[journal.dialect]):
+            if vj is not None:
+                out[int(s)] = vj
+    return out
+
+
+def _read_forecasts(
+    journal: Journal, retracted: dict[str, str]
+) -> tuple[pd.DataFrame, dict[int, str]]:
+    """Every forecast record, in journal order, and the stored value of each record without
+    a probability (by sequence number)."""
+    reader = _Reader(retracted)
+    chunks = journal.raw_chunks(_FORECAST_SQL, _FORECAST_FALLBACK, size=CHUNK_ROWS)
+    df = reader.frame([reader.chunk(rows) for rows in chunks])
+    if journal.dialect not in _FORECAST_SQL:
+        return df, reader.vjs
+    return df, _stored_values(journal, df["seq"].to_numpy()[np.isnan(df["p"].to_numpy())])
+
+
+def _values(df: pd.DataFrame, vjs: dict[int, str], problems: list[str]) -> None:
+    """The ``value`` and ``probs`` columns: ``{"p": …}`` (with the word, if any) for
+    probabilities, else the stored value; a value that cannot be read becomes None (and a
+    problem).  Rows with the same probability and no word share one dict (read-only)."""
+    p = df["p"].to_numpy()
+    codes, bits = pd.factorize(p.view(np.int64))  # the same bits: -0.0 is not 0.0
+    shared = [{"p": x} for x in np.asarray(bits).view(np.float64).tolist()]
+    values = _objects(shared).to_numpy()[codes] if len(codes) else np.empty(0, dtype=object)
+    probs = np.full(len(df), None, dtype=object)
+    word = df["word"].to_numpy()
+    for i in np.flatnonzero(pd.notna(word)):
+        values[i] = {"p": float(p[i]), "word": word[i]}
+    if vjs:
+        seq, rid = df["seq"].to_numpy(), df["forecast_id"].to_numpy()
+        pos = pd.Index(seq).get_indexer(list(vjs))
+        for i in np.sort(pos[pos >= 0]):
+            try:
+                v = json.loads(vjs[int(seq[i])])
+            except ValueError:
+                problems.append(f"record {seq[i]} ({rid[i]}): its value cannot be read; left out")
+                v = None
+            values[i] = v
+            probs[i] = tuple(v["probs"]) if isinstance(v, dict) and "probs" in v else None
+    df["probs"] = _objects(probs)
+    df["value"] = _objects(values)
+
+
+def _take(column: pd.Series, rows: np.ndarray, missing: bool) -> Any:
+    """``column`` at positions ``rows`` (-1: missing, as a left join leaves it)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        taken = np.where(rows >= 0, codes[rows], -1) if missing else codes[rows]
+        return pd.Categorical.from_codes(taken, dtype=column.dtype)
+    return pd.api.extensions.take(
+        column.array if isinstance(column.dtype, pd.DatetimeTZDtype) else column.to_numpy(),
+        rows,
+        allow_fill=missing,
     )
-    bad = df["value"].isna() | df["as_of"].isna() | df["recorded_at"].isna()
-    for r in df.loc[bad & df["value"].notna()].itertuples():
-        problems.append(f"record {r.seq} ({r.forecast_id}): a date cannot be read; left out")
-    df = df[~bad]
-    df["backfilled"] = (df["recorded_at"] - df["as_of"]) > BACKFILL_AFTER
-    if not include_retracted:
-        df = df[~df["retracted"]]
-    qf_all = questions_frame(journal)
-    rf = apply_conditions(qf_all, resolutions_frame(journal, retracted=retracted)).drop(
-        columns=["resolution_id", "source", "resolver"]
-    )
-    qf = qf_all.drop(columns=["question", "external_id", "condition_question", "condition_outcome"])
+
+
+def _categories(column: pd.Series) -> pd.Series:
+    """A string column as a categorical with its values sorted."""
+    cats = sorted(column.dropna().unique())
+    return column.astype(pd.CategoricalDtype(pd.Index(cats, dtype=object)))
+
+
+def _join(df: pd.DataFrame, table: pd.DataFrame, columns: list[str]) -> None:
+    """Add ``table``'s ``columns`` (one row per question) to each forecast's row."""
+    per_cat = pd.Index(table["question_id"]).get_indexer(df["question_id"].cat.categories)
+    codes = df["question_id"].cat.codes.to_numpy()
+    rows = np.where(codes >= 0, per_cat[codes], -1) if len(codes) else codes.astype(np.intp)
+    missing = bool((rows < 0).any())
+    for c in columns:
+        df[c] = _take(table[c], rows, missing)
+
+
+def _broken_questions(qf: pd.DataFrame, problems: list[str]) -> set[str]:
     broken = qf[qf[["open_at", "close_at", "resolve_by"]].isna().any(axis=1)]
     for q in broken["question_id"]:
         problems.append(
             f"question {q}: a date of its latest version cannot be read; its forecasts are left out"
         )
-    df = df[~df["question_id"].isin(set(broken["question_id"]))]
-    df = df.merge(qf, on="question_id", how="left").merge(rf, on="question_id", how="left")
+    return set(broken["question_id"])
+
+
+def forecasts_frame(journal: Journal, *, include_retracted: bool = False) -> pd.DataFrame:
+    """One row per forecast, with the question and its effective resolution joined on.
+
+    ``question_id``, ``forecaster``, ``question_type``, ``collection`` and ``title`` are
+    categoricals with their values sorted.  A record that cannot be read (a date outside the
+    supported range, a malformed value) is left out and named in ``frame.attrs["problems"]``,
+    so one bad record never stops a report.
+    """
+    retracted = _retracted(journal)
+    df, vjs = _read_forecasts(journal, retracted)
+    problems: list[str] = []
+    _values(df, vjs, problems)
+    bad = df["value"].isna() | df["as_of"].isna() | df["recorded_at"].isna()
+    for r in df.loc[bad & df["value"].notna(), ["seq", "forecast_id"]].itertuples():
+        problems.append(f"record {r.seq} ({r.forecast_id}): a date cannot be read; left out")
+    keep = ~bad if include_retracted else ~bad & ~df["retracted"]
+    qf = questions_frame(journal)
+    rf = apply_conditions(qf, resolutions_frame(journal, retracted=retracted))
+    broken = _broken_questions(qf, problems)
+    if broken:
+        keep &= ~df["question_id"].isin(broken)
+    df = df[keep].reset_index(drop=True) if not keep.all() else df
+    df["backfilled"] = (df["recorded_at"] - df["as_of"]) > BACKFILL_AFTER
+    for c in ("question_type", "collection", "title"):
+        qf[c] = _categories(qf[c])
+    _join(df, qf, ["question_type", "collection", "tags", "title", "open_at", "close_at",
+                   "resolve_by", "options", "ordered", "base_rate"])  # fmt: skip
+    _join(df, rf, ["annulled", "outcome", "resolved_at"])
     df["annulled"] = df["annulled"].astype("boolean").fillna(False).astype(bool)
     df["resolved"] = df["outcome"].notna() & ~df["annulled"]
-    out = df[[*FORECAST_COLUMNS, "source"]].reset_index(drop=True)
+    out = df[[*FORECAST_COLUMNS, "source"]]
     out.attrs["problems"] = problems
     return out

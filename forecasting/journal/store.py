@@ -17,7 +17,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -561,6 +561,24 @@ class Journal:
         sql = sql_by_dialect.get(self.engine.dialect.name, fallback)
         with self._reader() as conn:
             return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+
+    def raw_chunks(
+        self, sql_by_dialect: dict[str, str], fallback: str, *, size: int = 100_000
+    ) -> Iterator[Sequence[Sequence[Any]]]:
+        """:meth:`raw_rows` in chunks of at most ``size`` rows (streamed where the database
+        can), so a reader of a large journal never holds every row at once."""
+        sql = sql_by_dialect.get(self.engine.dialect.name, fallback)
+        opts = {"stream_results": True} if self.engine.dialect.supports_server_side_cursors else {}
+        with self._reader() as conn:
+            result = conn.exec_driver_sql(sql, execution_options=opts)
+            # without streaming, the driver's own cursor: plain tuples, no row objects (a
+            # streaming result may have buffered rows ahead of its cursor)
+            fetch = result.fetchmany if opts else result.cursor.fetchmany
+            try:
+                while batch := fetch(size):
+                    yield batch
+            finally:
+                result.close()
 
     @property
     def dialect(self) -> str:

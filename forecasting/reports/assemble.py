@@ -80,7 +80,22 @@ def questions_table(frame: pd.DataFrame) -> pd.DataFrame:
         "question_id", "title", "question_type", "options", "tags", "collection", "close_at",
         "resolved", "annulled", "outcome", "resolved_at",
     ]  # fmt: skip
-    return frame.drop_duplicates("question_id")[cols].reset_index(drop=True)
+    return frame.loc[~frame["question_id"].duplicated(), cols].reset_index(drop=True)
+
+
+#: the columns of the forecasts on resolved questions that the sections read once scored
+SCORED_COLUMNS = [
+    "seq", "question_id", "forecaster", "as_of", "question_type", "p", "probs", "value",
+    "title", "tags", "open_at", "close_at", "options", "ordered", "resolved", "annulled",
+    "outcome", "resolved_at",
+]  # fmt: skip
+
+
+#: what the time averages read of the scored forecasts
+TIME_AVERAGE_COLUMNS = [
+    "seq", "question_id", "forecaster", "as_of", "question_type", "open_at", "close_at",
+    "resolved", "annulled", "outcome", "resolved_at", "brier2", "log",
+]  # fmt: skip
 
 
 def make_inputs(
@@ -99,17 +114,17 @@ def make_inputs(
     questions = questions_table(frame)
     resolved_ids = questions.loc[questions["resolved"], "question_id"]
     boot = QuestionBootstrap.draw(resolved_ids, n_boot=n_boot, seed=seed)
-    scored = score_forecasts(frame, log_clip=log_clip) if len(frame) else frame
-    n_late = 0
-    if len(scored):
-        late = scored["resolved"] & ~S.in_window(scored)
-        n_late = int(late.sum())
-        scored = scored[~late]
-    res = scored[scored["resolved"]] if len(scored) else scored
+    res = score_forecasts(
+        frame.loc[frame["resolved"].to_numpy(), SCORED_COLUMNS], log_clip=log_clip
+    )
+    late = ~S.in_window(res).to_numpy()
+    n_late = int(late.sum())
+    if n_late:
+        res = res[~late]
     if len(res):
         tick("time averages")
         ta = time_averaged_scores(
-            res, convention="gjp", scores=("brier2", "log"), log_clip=log_clip
+            res[TIME_AVERAGE_COLUMNS], convention="gjp", scores=("brier2", "log"), log_clip=log_clip
         )
     else:
         ta = pd.DataFrame(
@@ -121,9 +136,10 @@ def make_inputs(
                 "log_time_avg",
             ]
         )
+    res.attrs.clear()  # the scores' log_clip, read: pandas would copy it at every step
     return S.Inputs(
         frame=frame,
-        scored=scored,
+        resolved=res,
         ta=ta,
         evidence=evidence,
         questions=questions,
@@ -146,8 +162,8 @@ def header(
     messages: list[str],
 ) -> Header:
     q = inp.questions
-    who = pd.Series(inp.frame["forecaster"].astype(str).unique())
-    kinds = who.map(forecaster_kind).value_counts()
+    kinds = pd.Series([forecaster_kind(w) for w in S.names_in(inp.frame["forecaster"])])
+    kinds = kinds.value_counts()
     msgs = list(messages)
     if inp.frame.empty:
         msgs.append(
@@ -263,8 +279,8 @@ def analyst_model_section(inp: S.Inputs, *, seed: int) -> dict[str, Any]:
     """Each analyst's scale, lean and noise from the Bayesian analyst model."""
     from ..aggregation import fit_analyst_model
 
-    sub = S.first_forecasts(inp.resolved[inp.resolved["question_type"] == "binary"])
-    sub = sub[sub["forecaster"].astype(str).map(forecaster_kind) == "analyst"]
+    sub = inp.first_binary
+    sub = sub[S.kinds(sub["forecaster"]) == "analyst"]
     out: dict[str, Any] = {"analysts": [], "n_questions": int(sub["question_id"].nunique())}
     if sub["forecaster"].nunique() < 2 or out["n_questions"] < 5:
         out["message"] = (

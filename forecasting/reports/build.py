@@ -8,10 +8,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ChainError, ReportError
-from ..forecasters import kind as forecaster_kind
 from ..questions import parse_datetime
 
 __all__ = ["ReportPaths", "build_report", "filter_frame"]
@@ -45,13 +45,14 @@ def filter_frame(
         t = parse_datetime(since, field="since")
         out = out[out["as_of"] >= t]
     if analyst:
-        if analyst not in set(out["forecaster"]):
-            known = ", ".join(sorted(set(frame["forecaster"].astype(str)))[:10])
+        from .sections import kinds, names_in
+
+        if analyst not in set(names_in(out["forecaster"])):
+            known = ", ".join(names_in(frame["forecaster"])[:10])
             raise ReportError(
                 f"analyst: {analyst[:60]!r} has no forecasts in the journal; forecasters: {known}"
             )
-        kinds = out["forecaster"].astype(str).map(forecaster_kind)
-        keep = out["forecaster"].eq(analyst) | kinds.isin(["team", "model"])
+        keep = out["forecaster"].eq(analyst) | np.isin(kinds(out["forecaster"]), ["team", "model"])
         qs = set(out.loc[out["forecaster"] == analyst, "question_id"])
         out = out[keep & out["question_id"].isin(qs)]
     return out
@@ -79,20 +80,31 @@ def _hedges(ev: pd.DataFrame) -> dict[str, int]:
     return out
 
 
+def _linked(q: Any) -> bool:
+    return bool(q.conditional_on or q.related or q.type == "multiple_choice")
+
+
 def _extras(ws: Any, frame: pd.DataFrame) -> dict[str, Any]:
     """Decisions and the value of information (when the workspace has decision files), and
-    coherence (when its questions are linked: conditions, related deadlines, options)."""
+    coherence (when its questions are linked: conditions, related deadlines, options).
+
+    Every question is built from the journal only when the files or a cheap look at the
+    journal say that a decision or a linked question may be there."""
     from .. import decisions as dec
+    from ..decisions.schema import decision_files
+    from ..journal.frames import may_link_questions
 
     out: dict[str, Any] = {}
-    found = dec.workspace_decisions(ws)
-    if found.decisions or found.problems:
-        out["decisions"] = dec.decision_report(ws)
-        out["voi"] = dec.voi_ranking(ws)
-    qs = ws.questions()
-    linked = any(q.conditional_on or q.related or q.type == "multiple_choice" for q in qs.values())
-    if linked and len(frame):
-        out["coherence"] = dec.coherence_sets(frame, qs)
+    if decision_files(ws.questions_dir):
+        found = dec.workspace_decisions(ws)
+        if found.decisions or found.problems:
+            out["decisions"] = dec.decision_report(ws)
+            out["voi"] = dec.voi_ranking(ws)
+    maybe = any(_linked(q) for q in ws.registry.questions.values())
+    if len(frame) and (maybe or may_link_questions(ws.journal)):
+        qs = ws.questions()
+        if any(_linked(q) for q in qs.values()):
+            out["coherence"] = dec.coherence_sets(frame, qs)
     return out
 
 
@@ -164,6 +176,7 @@ def build_report(
 
     from ..journal.frames import evidence_frame, forecasts_frame
     from .assemble import assemble
+    from .sections import names_in
 
     out = Path(out)
     png = Path(png_dir) if png_dir is not None else None
@@ -177,12 +190,12 @@ def build_report(
         check = _checked(ws, allow_broken_chain)
         tick("reading the journal")
         frame = forecasts_frame(ws.journal)
+        messages = list(frame.attrs.pop("problems", []))  # (pandas copies attrs at every step)
         ev = evidence_frame(ws.journal)
         filters = {"analyst": analyst, "tag": tag, "collection": collection, "since": since}
         sub, shown = _selected(frame, filters, exclude_backfilled)
         if simulated is None:
-            simulated = bool(sub["forecaster"].astype(str).str.startswith("sim-").any())
-        messages = list(frame.attrs.get("problems", []))
+            simulated = any(w.startswith("sim-") for w in names_in(sub["forecaster"]))
         if not check.ok:
             messages.insert(0, f"JOURNAL CHAIN BROKEN: {check.problem}.")
         report = assemble(

@@ -13,8 +13,10 @@ diagram needs :data:`MIN_RELIABILITY` resolved forecasts of that forecaster, a P
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -61,7 +63,7 @@ class Inputs:
     """What every section reads, computed once per report."""
 
     frame: pd.DataFrame  # the filtered forecasts (all, resolved or not)
-    scored: pd.DataFrame  # scored forecasts made before their question's end
+    resolved: pd.DataFrame  # scored forecasts on resolved questions, made before their end
     ta: pd.DataFrame  # time-averaged scores per (forecaster, question), resolved questions
     evidence: pd.DataFrame
     questions: pd.DataFrame  # one row per question (latest snapshot, outcome)
@@ -71,9 +73,15 @@ class Inputs:
     seed: int
     n_late: int = 0
 
-    @property
-    def resolved(self) -> pd.DataFrame:
-        return self.scored[self.scored["resolved"]]
+    @cached_property
+    def first_binary(self) -> pd.DataFrame:
+        """Each forecaster's first forecast on each resolved binary question."""
+        return first_forecasts(self.resolved[self.resolved["question_type"] == "binary"])
+
+    @cached_property
+    def ta_categorical(self) -> pd.DataFrame:
+        """The time-averaged scores on binary and multiple-choice questions."""
+        return self.ta[self.ta["question_type"].isin(["binary", "multiple_choice"])]
 
 
 def in_window(frame: pd.DataFrame) -> pd.Series:
@@ -85,12 +93,81 @@ def in_window(frame: pd.DataFrame) -> pd.Series:
     return frame["as_of"] < end.fillna(frame["close_at"])
 
 
+def sort_codes(column: pd.Series) -> np.ndarray:
+    """Integers that sort as ``column.sort_values()`` sorts it (categories in their order)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy()
+    if column.dtype.kind == "M":
+        return np.asarray(column.array.asi8)
+    if column.dtype.kind in "iuf":
+        return column.to_numpy()
+    return pd.factorize(column, sort=True)[0]
+
+
+def sorted_rows(frame: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """Positions of ``frame``'s rows sorted by the columns ``by`` (stable, as
+    ``frame.sort_values(by)``; none of them may be missing)."""
+    return np.lexsort([sort_codes(frame[c]) for c in reversed(by)])
+
+
+def run_starts(*keys: np.ndarray) -> np.ndarray:
+    """Where a run of equal ``keys`` starts, for rows sorted by them."""
+    new = np.ones(len(keys[0]), dtype=bool)
+    for k in keys:
+        new[1:] &= k[1:] == k[:-1]
+    new[1:] = ~new[1:]
+    return new
+
+
 def first_forecasts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Each forecaster's first forecast on each question (made before the question ended)."""
+    """Each forecaster's first forecast on each question (made before the question ended),
+    sorted by question, forecaster, time and sequence number."""
     if frame.empty:
         return frame
-    sub = frame[in_window(frame)].sort_values(["question_id", "forecaster", "as_of", "seq"])
-    return sub.groupby(["question_id", "forecaster"], sort=False, observed=True).head(1)
+    sub = frame[in_window(frame)]
+    order = sorted_rows(sub, ["question_id", "forecaster", "as_of", "seq"])
+    q = sort_codes(sub["question_id"])[order]
+    w = sort_codes(sub["forecaster"])[order]
+    return sub.iloc[order[run_starts(q, w)]]
+
+
+def kinds(forecasters: pd.Series) -> np.ndarray:
+    """The kind of each row's forecaster (:func:`forecaster_kind`), worked out once per
+    forecaster."""
+    codes, names = pd.factorize(forecasters, use_na_sentinel=False)
+    table = np.array([forecaster_kind(str(n)) for n in names], dtype=object)
+    return table[codes]
+
+
+def names_in(column: pd.Series) -> list[str]:
+    """The distinct values of ``column`` as strings, sorted."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = np.unique(column.cat.codes.to_numpy())
+        return sorted(str(c) for c in column.cat.categories[codes[codes >= 0]])
+    return sorted({str(v) for v in column.unique()})
+
+
+@cache
+def _row_type(columns: tuple[str, ...]) -> Any:
+    return namedtuple("Row", columns)
+
+
+def records(frame: pd.DataFrame, columns: list[str]) -> list[Any]:
+    """The rows of ``frame[columns]`` as named tuples with the values ``itertuples`` gives,
+    without building a named-tuple class on every call."""
+    make = _row_type(tuple(columns))._make
+    return [make(r) for r in zip(*(frame[c] for c in columns), strict=True)]
+
+
+def nanmean(values: np.ndarray) -> float:
+    """``pd.Series(values).mean()`` (NaN skipped), the same arithmetic without the Series."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = np.isnan(values)
+    count = values.size - int(missing.sum())
+    if count == 0:
+        return float("nan")
+    total = np.where(missing, 0.0, values).sum() if missing.any() else values.sum()
+    return float(total / np.float64(count))
 
 
 def outcome_text(row: Any) -> str:
@@ -143,70 +220,96 @@ def forecaster_rows(inp: Inputs) -> list[ForecasterRow]:
     res = inp.resolved
     if res.empty:
         return []
-    cat = inp.ta[inp.ta["question_type"].isin(["binary", "multiple_choice"])]
-    head = inp.boot.means(cat, by="forecaster", value="brier2_time_avg")
-    logs = inp.boot.means(cat, by="forecaster", value="log_time_avg")
+    cat = inp.ta_categorical
+    means = inp.boot.means_of(cat, by="forecaster", values=("brier2_time_avg", "log_time_avg"))
+    head = _by_name(means["brier2_time_avg"])
+    logs = _by_name(means["log_time_avg"])
     vs = (
         cat.assign(
-            vs=_relative_to_team(cat["brier2_time_avg"].to_numpy(), cat["question_id"].to_numpy())
+            vs=_relative_to_team(cat["brier2_time_avg"].to_numpy(), sort_codes(cat["question_id"]))
         )
         .groupby("forecaster", observed=True)["vs"]
         .mean()
+        .to_dict()
     )
-    by = res.groupby("forecaster", observed=True)
-    n_fc = by.size()
-    b01 = res[res["question_type"] == "binary"].groupby("forecaster", observed=True)["brier"].mean()
-    num = res[res["question_type"].isin(["numeric", "date"])]
-    num_first = first_forecasts(num)
-    crps = num_first.groupby("forecaster", observed=True)["crps"].agg(["mean", "size"])
+    n_fc = res.groupby("forecaster", observed=True).size().to_dict()
+    b01 = (
+        res[res["question_type"] == "binary"]
+        .groupby("forecaster", observed=True)["brier"]
+        .mean()
+        .to_dict()
+    )
+    num_first = first_forecasts(res[res["question_type"].isin(["numeric", "date"])])
+    crps = _by_name(num_first.groupby("forecaster", observed=True)["crps"].agg(["mean", "size"]))
     skill = _base_rate_skill(inp, cat)
-    rows = []
-    for who in sorted(set(res["forecaster"].astype(str))):
-        h = head.loc[who] if who in head.index else None
-        lg = logs.loc[who] if who in logs.index else None
-        n_q = int(h["n"]) if h is not None else 0
-        rows.append(
-            ForecasterRow(
-                forecaster=who,
-                kind=forecaster_kind(who),
-                n_questions=n_q,
-                n_forecasts=int(n_fc.get(who, 0)),
-                score=f(h["mean"]) if h is not None else None,
-                score_ci=[f(h["low"]), f(h["high"])]
-                if h is not None and f(h["low"]) is not None
-                else None,
-                vs_team=f(vs.get(who)),
-                brier01_mean=f(b01.get(who)),
-                log_time_avg=f(lg["mean"]) if lg is not None else None,
-                log_ci=[f(lg["low"]), f(lg["high"])]
-                if lg is not None and f(lg["low"]) is not None
-                else None,
-                crps_mean=f(crps["mean"].get(who)) if who in crps.index else None,
-                n_numeric=int(crps["size"].get(who, 0)) if who in crps.index else 0,
-                caution=caution(n_q, "scores"),
-                skill_vs_base_rate=skill.get(who, (None, 0))[0],
-                n_base_rate=skill.get(who, (None, 0))[1],
-            )
-        )
+    rows = [
+        _forecaster_row(who, head.get(who), logs.get(who), crps.get(who), skill.get(who))
+        for who in names_in(res["forecaster"])
+    ]
+    for r in rows:
+        r.n_forecasts = int(n_fc.get(r.forecaster, 0))
+        r.vs_team = f(vs.get(r.forecaster))
+        r.brier01_mean = f(b01.get(r.forecaster))
     rows.sort(key=lambda r: (-r.n_questions, r.score if r.score is not None else 9.0, r.forecaster))
     return rows
+
+
+def _by_name(table: pd.DataFrame) -> dict[str, Any]:
+    """The rows of ``table`` (a named tuple each) by the string of their index."""
+    return {str(k): r for k, r in zip(table.index, table.itertuples(index=False), strict=True)}
+
+
+def _interval(low: Any, high: Any) -> list[float | None] | None:
+    return [f(low), f(high)] if f(low) is not None else None
+
+
+def _forecaster_row(
+    who: str, h: Any, lg: Any, crps: Any, skill: tuple[float | None, int] | None
+) -> ForecasterRow:
+    """One forecaster's row from their bootstrap means (``mean, low, high, n``) of the
+    headline and the log score, their CRPS (``mean, size``) and base-rate skill."""
+    n_q = int(h.n) if h is not None else 0
+    return ForecasterRow(
+        forecaster=who,
+        kind=forecaster_kind(who),
+        n_questions=n_q,
+        n_forecasts=0,
+        score=f(h.mean) if h is not None else None,
+        score_ci=_interval(h.low, h.high) if h is not None else None,
+        vs_team=None,
+        brier01_mean=None,
+        log_time_avg=f(lg.mean) if lg is not None else None,
+        log_ci=_interval(lg.low, lg.high) if lg is not None else None,
+        crps_mean=f(crps.mean) if crps is not None else None,
+        n_numeric=int(crps.size) if crps is not None else 0,
+        caution=caution(n_q, "scores"),
+        skill_vs_base_rate=skill[0] if skill is not None else None,
+        n_base_rate=skill[1] if skill is not None else 0,
+    )
 
 
 def _base_rate_skill(inp: Inputs, cat: pd.DataFrame) -> dict[str, tuple[float | None, int]]:
     """Skill against the base rates the question files state: 1 − score / score of always
     forecasting the base rate, on binary questions that state one."""
-    base = inp.frame.drop_duplicates("question_id").set_index("question_id")["base_rate"]
+    fr = inp.frame
+    base = fr.loc[~fr["question_id"].duplicated(), ["question_id", "base_rate"]]
     b = cat[cat["question_type"] == "binary"]
-    br = base.reindex(b["question_id"]).to_numpy()
+    br = base.set_index("question_id")["base_rate"].reindex(b["question_id"]).to_numpy()
     ok = np.isfinite(br)
     if not ok.any():
         return {}
     y = inp.questions.set_index("question_id")["outcome"].reindex(b["question_id"]).to_numpy()
-    t = b[ok].assign(ref=2 * (br[ok] - y[ok]) ** 2)
+    ref = 2 * (br[ok] - y[ok]) ** 2
+    score = b["brier2_time_avg"].to_numpy(dtype=np.float64)[ok]
+    codes, names = pd.factorize(b["forecaster"][ok], sort=True)
+    order = np.argsort(codes, kind="stable")
     out = {}
-    for who, g in t.groupby("forecaster", observed=True):
-        ref = g["ref"].mean()
-        out[str(who)] = (f(1 - g["brier2_time_avg"].mean() / ref) if ref > 0 else None, len(g))
+    for part in np.split(order, np.flatnonzero(np.diff(codes[order])) + 1):
+        mean_ref = nanmean(ref[part])
+        out[str(names[codes[part[0]]])] = (
+            f(1 - nanmean(score[part]) / mean_ref) if mean_ref > 0 else None,
+            len(part),
+        )
     return out
 
 
@@ -272,7 +375,7 @@ def comparisons(inp: Inputs, rows: list[ForecasterRow]) -> Comparisons:
         rule=f"the {MAX_PAIRWISE} analysts with the most resolved questions, plus the best "
         "(lowest score) team pool, model, crowd source and document"
     )
-    cat = inp.ta[inp.ta["question_type"].isin(["binary", "multiple_choice"])]
+    cat = inp.ta_categorical
     top = pairwise_selection(rows)
     if len(top) < 2:
         return out
@@ -365,57 +468,68 @@ def _confident(y: np.ndarray, p: np.ndarray) -> dict[str, Any] | None:
     }
 
 
+def _reliability_groups(inp: Inputs, rows: list[ForecasterRow]) -> list[tuple[str, pd.DataFrame]]:
+    """The pooled analysts (when there are several), then the forecasters in the order of
+    ``rows`` (at most :data:`MAX_FORECASTERS_SHOWN`), each with their first forecasts."""
+    first = inp.first_binary[["forecaster", "question_id", "outcome", "p"]]
+    groups: list[tuple[str, pd.DataFrame]] = []
+    people = first[kinds(first["forecaster"]) == "analyst"]
+    if people["forecaster"].nunique() > 1:
+        groups.append(("all analysts (pooled)", people))
+    present = set(names_in(first["forecaster"]))
+    shown = [r.forecaster for r in rows if r.forecaster in present][:MAX_FORECASTERS_SHOWN]
+    return groups + [(w, first[first["forecaster"] == w]) for w in shown]
+
+
+def _reliability_entry(name: str, g: pd.DataFrame) -> ReliabilityEntry:
+    """Reliability statistics of one group's first forecasts (``shown`` left False)."""
+    y = g["outcome"].to_numpy(dtype=float)
+    p = np.clip(g["p"].to_numpy(dtype=float), 0.0, 1.0)
+    e = ReliabilityEntry(name, int(y.size), int(g["question_id"].nunique()), False)
+    if y.size < MIN_RELIABILITY:
+        e.message = (
+            f"{y.size} resolved forecast{'s' if y.size != 1 else ''}: a reliability diagram "
+            f"needs at least {MIN_RELIABILITY}."
+        )
+        return e
+    dec = corp_decomposition(y, p, score="brier")
+    e.brier, e.mcb, e.dsc, e.unc = (
+        f(dec.score),
+        f(dec.miscalibration),
+        f(dec.discrimination),
+        f(dec.uncertainty),
+    )
+    e.ece = f(cal.expected_calibration_error(y, p, bins=10))
+    e.mean_forecast, e.base_rate = f(p.mean()), f(y.mean())
+    if 0 < y.mean() < 1:
+        z = cal.spiegelhalter_z(y, p)
+        e.spiegelhalter_z, e.spiegelhalter_p = f(z.z), f(z.p_value)
+        fit = cal.calibration_slope_intercept(y, p)
+        if fit.converged:
+            e.slope, e.slope_se = f(fit.slope), f(fit.slope_se)
+            e.intercept, e.intercept_se = f(fit.intercept), f(fit.intercept_se)
+    e.confident = _confident(y, p)
+    e.caution = caution(e.n_questions, "calibration")
+    e.y, e.p = y.tolist(), p.tolist()
+    return e
+
+
 def reliability(inp: Inputs, rows: list[ForecasterRow]) -> list[ReliabilityEntry]:
     """Per forecaster (and pooled analysts): reliability statistics from first forecasts on
     resolved binary questions, only with at least :data:`MIN_RELIABILITY` of them."""
-    first = first_forecasts(inp.resolved[inp.resolved["question_type"] == "binary"])
-    if first.empty:
+    if inp.first_binary.empty:
         return []
-    groups: list[tuple[str, pd.DataFrame]] = []
-    kinds = first["forecaster"].astype(str).map(forecaster_kind)
-    people = first[kinds == "analyst"]
-    if people["forecaster"].nunique() > 1:
-        groups.append(("all analysts (pooled)", people))
-    order = [r.forecaster for r in rows]
-    by = dict(iter(first.groupby("forecaster", sort=False, observed=True)))
-    shown = [w for w in order if w in by][:MAX_FORECASTERS_SHOWN]
-    groups += [(w, by[w]) for w in shown]
     out = []
     n_charts = 0
-    for name, g in groups:
-        y = g["outcome"].to_numpy(dtype=float)
-        p = np.clip(g["p"].to_numpy(dtype=float), 0.0, 1.0)
-        e = ReliabilityEntry(name, int(y.size), int(g["question_id"].nunique()), False)
-        if y.size < MIN_RELIABILITY:
-            e.message = (
-                f"{y.size} resolved forecast{'s' if y.size != 1 else ''}: a reliability diagram "
-                f"needs at least {MIN_RELIABILITY}."
-            )
-            out.append(e)
-            continue
-        dec = corp_decomposition(y, p, score="brier")
-        e.brier, e.mcb, e.dsc, e.unc = (
-            f(dec.score),
-            f(dec.miscalibration),
-            f(dec.discrimination),
-            f(dec.uncertainty),
-        )
-        e.ece = f(cal.expected_calibration_error(y, p, bins=10))
-        e.mean_forecast, e.base_rate = f(p.mean()), f(y.mean())
-        if 0 < y.mean() < 1:
-            z = cal.spiegelhalter_z(y, p)
-            e.spiegelhalter_z, e.spiegelhalter_p = f(z.z), f(z.p_value)
-            fit = cal.calibration_slope_intercept(y, p)
-            if fit.converged:
-                e.slope, e.slope_se = f(fit.slope), f(fit.slope_se)
-                e.intercept, e.intercept_se = f(fit.intercept), f(fit.intercept_se)
-        e.confident = _confident(y, p)
-        e.caution = caution(e.n_questions, "calibration")
-        e.shown = n_charts < MAX_RELIABILITY
-        if not e.shown:
-            e.message = f"Diagram not drawn: the report draws the {MAX_RELIABILITY} largest groups."
-        n_charts += e.shown
-        e.y, e.p = y.tolist(), p.tolist()
+    for name, g in _reliability_groups(inp, rows):
+        e = _reliability_entry(name, g)
+        if e.n >= MIN_RELIABILITY:
+            e.shown = n_charts < MAX_RELIABILITY
+            if not e.shown:
+                e.message = (
+                    f"Diagram not drawn: the report draws the {MAX_RELIABILITY} largest groups."
+                )
+            n_charts += e.shown
         out.append(e)
     return out
 
@@ -431,22 +545,46 @@ class TagRow:
     caution: str | None
 
 
+def _tag_rows(frame: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``frame.explode("tags")`` without copying the frame: the tags (sorted), and per
+    (row, tag) pair the row's position and the tag's index, pairs in row order."""
+    qcode, _ = pd.factorize(frame["question_id"])
+    firsts = np.unique(qcode, return_index=True)[1]
+    per_q = [
+        [t for t in tags if isinstance(t, str)] if isinstance(tags, tuple) else []
+        for tags in frame["tags"].to_numpy()[firsts]
+    ]
+    names = sorted({t for tags in per_q for t in tags})
+    index = {t: i for i, t in enumerate(names)}
+    flat = np.array([index[t] for tags in per_q for t in tags], dtype=np.intp)
+    n_tags = np.array([len(tags) for tags in per_q], dtype=np.intp)
+    start = np.r_[0, np.cumsum(n_tags)[:-1]] if len(n_tags) else n_tags
+    per_row = n_tags[qcode]
+    rows = np.repeat(np.arange(len(frame)), per_row)
+    within = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    return names, rows, flat[start[qcode[rows]] + within] if len(rows) else rows
+
+
 def by_tag(inp: Inputs) -> list[TagRow]:
-    first = first_forecasts(inp.resolved[inp.resolved["question_type"] == "binary"])
+    first = inp.first_binary
     if first.empty:
         return []
-    people = first[first["forecaster"].astype(str).map(forecaster_kind) == "analyst"]
+    people = first[kinds(first["forecaster"]) == "analyst"]
     if people.empty:
         people = first
+    names, rows, tag = _tag_rows(people)
+    order = np.argsort(tag, kind="stable")
+    y_all = people["outcome"].to_numpy(dtype=float)
+    p_all = np.clip(people["p"].to_numpy(dtype=float), 0, 1)
+    qcode = pd.factorize(people["question_id"])[0]
     out = []
-    for tag, g in people.explode("tags").groupby("tags"):
-        if not isinstance(tag, str):
-            continue
-        y, p = g["outcome"].to_numpy(dtype=float), np.clip(g["p"].to_numpy(dtype=float), 0, 1)
-        nq = int(g["question_id"].nunique())
+    for part in np.split(order, np.flatnonzero(np.diff(tag[order])) + 1) if len(order) else []:
+        g = rows[part]
+        y, p = y_all[g], p_all[g]
+        nq = len(np.unique(qcode[g]))
         out.append(
             TagRow(
-                tag,
+                names[tag[part[0]]],
                 nq,
                 len(g),
                 f(p.mean()),
@@ -546,12 +684,20 @@ def _score_of(row: Any) -> float | None:
 _KIND_ORDER = {"analyst": 0, "team": 1, "model": 2, "document": 3, "crowd": 4}
 
 
-def _cells(g: pd.DataFrame, ta: pd.Series, qid: str) -> list[ScoreCell]:
-    """First and last forecast of each forecaster on one question, people first."""
-    g = g.sort_values(["forecaster", "as_of", "seq"])
-    by = g.groupby("forecaster", sort=False, observed=True)
-    firsts, lasts = by.head(1).itertuples(), by.tail(1).itertuples()
-    cells = [
+def _cells(g: pd.DataFrame, ta: dict[tuple[str, str], float], qid: str) -> list[ScoreCell]:
+    """First and last forecast of each forecaster on one question, people first (``g``: the
+    question's forecasts sorted by forecaster, time and sequence number)."""
+    who = g["forecaster"].astype(str).to_numpy()
+    starts = np.flatnonzero(run_starts(who))
+    ends = np.r_[starts[1:] - 1, len(who) - 1] if len(starts) else starts
+    order = sorted(
+        range(len(starts)),
+        key=lambda i: (_KIND_ORDER.get(forecaster_kind(who[starts[i]]), 9), who[starts[i]]),
+    )[:MAX_SCORECARD_CELLS]
+    cols = ["forecaster", "question_type", "value", "options", "brier2", "crps"]
+    firsts = records(g.iloc[starts[order]], cols)
+    lasts = records(g.iloc[ends[order]], cols)
+    return [
         ScoreCell(
             str(a.forecaster),
             forecaster_kind(str(a.forecaster)),
@@ -559,12 +705,10 @@ def _cells(g: pd.DataFrame, ta: pd.Series, qid: str) -> list[ScoreCell]:
             _score_of(a),
             _value_text(z),
             _score_of(z),
-            f(ta.get((qid, a.forecaster))) if len(ta) else None,
+            f(ta.get((qid, str(a.forecaster)))),
         )
         for a, z in zip(firsts, lasts, strict=True)
     ]
-    cells.sort(key=lambda c: (_KIND_ORDER.get(c.kind, 9), c.forecaster))
-    return cells[:MAX_SCORECARD_CELLS]
 
 
 def scorecard(inp: Inputs) -> list[ScorecardRow]:
@@ -574,16 +718,17 @@ def scorecard(inp: Inputs) -> list[ScorecardRow]:
     if res.empty:
         return []
     recent = (
-        res.drop_duplicates("question_id")
+        res.loc[~res["question_id"].duplicated(), ["question_id", "resolved_at"]]
         .sort_values(["resolved_at", "question_id"], ascending=[False, True])
         .head(MAX_SCORECARD)["question_id"]
     )
     res = res[res["question_id"].isin(set(recent))]
-    ta = (
-        inp.ta.set_index(["question_id", "forecaster"])["brier2_time_avg"]
-        if len(inp.ta)
-        else pd.Series(dtype=float)
-    )
+    res = res.iloc[sorted_rows(res, ["question_id", "forecaster", "as_of", "seq"])]
+    ta = inp.ta[inp.ta["question_id"].isin(set(recent))]
+    scores = {
+        (str(q), str(w)): v
+        for q, w, v in zip(ta["question_id"], ta["forecaster"], ta["brier2_time_avg"], strict=True)
+    }
     out = []
     for qid, g in res.groupby("question_id", sort=True, observed=True):
         first = g.iloc[0]
@@ -593,7 +738,7 @@ def scorecard(inp: Inputs) -> list[ScorecardRow]:
                 str(first["title"]),
                 outcome_text(first),
                 first["resolved_at"].isoformat() if pd.notna(first["resolved_at"]) else None,
-                _cells(g, ta, str(qid)),
+                _cells(g, scores, str(qid)),
             )
         )
     return out
@@ -614,43 +759,68 @@ class OpenQuestion:
     note: str | None = None
 
 
+def _team_now(fr: pd.DataFrame, method: str, now: datetime) -> dict[str, Any]:
+    """The people's pooled estimate per question at ``now`` (a row each: ``value``,
+    ``spread``, ``n_forecasters``)."""
+    from ..aggregation import aggregate, pooled_people
+
+    people = pooled_people(fr)
+    if not len(people):
+        return {}
+    try:
+        team = aggregate(people, method, at=now)
+    except Exception:  # nothing standing at `now`, e.g. every forecast is dated later
+        return {}
+    return _by_name(team.set_index("question_id")[["value", "spread", "n_forecasters"]])
+
+
+#: columns the open questions and trajectories leave out (text they do not show)
+_LEAN = (
+    "forecast_id", "recorded_at", "backfilled", "word", "rationale", "evidence_ids",
+    "collection", "tags", "resolve_by", "base_rate", "source",
+)  # fmt: skip
+
+
+def _columns(frame: pd.DataFrame, leave_out: tuple[str, ...]) -> list[str]:
+    return [c for c in frame.columns if c not in leave_out]
+
+
 def open_questions(inp: Inputs, *, method: str = "median") -> list[OpenQuestion]:
     """Open questions with the people's pooled estimate now, its spread, the latest model
     forecast and the age of the newest forecast."""
-    from ..aggregation import aggregate, pooled_people
     from ..values import format_value
 
-    fr = inp.frame[~inp.frame["resolved"] & ~inp.frame["annulled"]]
+    fr = inp.frame
+    fr = fr.loc[~fr["resolved"].to_numpy() & ~fr["annulled"].to_numpy(), _columns(fr, _LEAN)]
     if fr.empty:
         return []
-    team = pd.DataFrame()
-    people = pooled_people(fr)
-    if len(people):
-        try:
-            team = aggregate(people, method, at=inp.now).set_index("question_id")
-        except Exception:  # nothing standing at `now`, e.g. every forecast is dated later
-            team = pd.DataFrame()
+    team = _team_now(fr, method, inp.now)
     models = fr[fr["forecaster"].astype(str).str.startswith("model:")].sort_values(["as_of", "seq"])
-    latest_model = models.groupby("question_id", observed=True).tail(1).set_index("question_id")
+    latest_model = models.groupby("question_id", observed=True).tail(1)
+    model_value = dict(
+        zip(latest_model["question_id"].astype(str), latest_model["value"], strict=True)
+    )
     newest = fr.groupby("question_id", observed=True)["as_of"].max()
+    qs = fr.loc[~fr["question_id"].duplicated()]
+    qs = qs.iloc[sorted_rows(qs, ["question_id"])]
+    now = pd.Timestamp(inp.now)
     out = []
-    for qid, g in fr.groupby("question_id", sort=True, observed=True):
-        r = g.iloc[0]
+    for r, age in zip(qs.itertuples(), newest.loc[qs["question_id"]], strict=True):
+        qid = str(r.question_id)
         opts = list(r.options) if r.options else None
-        t = team.loc[qid] if qid in team.index else None
-        m = latest_model.loc[qid] if qid in latest_model.index else None
+        t = team.get(qid)
         out.append(
             OpenQuestion(
-                str(qid),
+                qid,
                 str(r.title),
                 str(r.question_type),
                 r.close_at.isoformat(),
-                format_value(t["value"], opts) if t is not None else None,
+                format_value(t.value, opts) if t is not None else None,
                 f"team:{method}" if t is not None else None,
-                f(t["spread"]) if t is not None else None,
-                int(t["n_forecasters"]) if t is not None else 0,
-                format_value(m["value"], opts) if m is not None else None,
-                f((pd.Timestamp(inp.now) - newest[qid]).total_seconds() / 86400),
+                f(t.spread) if t is not None else None,
+                int(t.n_forecasters) if t is not None else 0,
+                format_value(model_value[qid], opts) if qid in model_value else None,
+                f((now - age).total_seconds() / 86400),
                 None if t is not None else "no forecasts by people yet",
             )
         )
@@ -682,9 +852,9 @@ def why_moved(inp: Inputs, *, max_per_question: int = 60) -> list[WhyMoved]:
         titles = dict(
             zip(ev["evidence_id"], zip(ev["title"], ev["source"], strict=True), strict=False)
         )
-    has = fr["rationale"].notna() | (fr["evidence_ids"].map(len) > 0)
-    moved = fr[has]
-    top = moved["question_id"].value_counts().head(MAX_WHY).index
+    cited = np.fromiter(map(bool, fr["evidence_ids"].to_numpy()), bool, len(fr))
+    moved = fr[fr["rationale"].notna().to_numpy() | cited]
+    top = moved["question_id"].astype(object).value_counts().head(MAX_WHY).index
     out = []
     for qid, g in (
         moved[moved["question_id"].isin(set(top))]
@@ -692,7 +862,8 @@ def why_moved(inp: Inputs, *, max_per_question: int = 60) -> list[WhyMoved]:
         .groupby("question_id", sort=True, observed=True)
     ):
         moves = []
-        for r in g.tail(max_per_question).itertuples():
+        cols = ["as_of", "forecaster", "value", "options", "rationale", "evidence_ids"]
+        for r in records(g.tail(max_per_question), cols):
             evs = [
                 {"id": e, "title": str(titles[e][0]), "source": str(titles[e][1])}
                 for e in (r.evidence_ids or ())
@@ -734,6 +905,9 @@ def trajectories(inp: Inputs) -> list[Trajectory]:
     )
     qids = list(counts.index[:MAX_TRAJECTORIES])
     ev = inp.evidence
+    if not ev.empty:
+        ev = ev[~ev["retracted"] & ~ev["data"].map(lambda d: bool(d.get("doc_hedge")))]
+    fr = fr.loc[fr["question_id"].isin(qids).to_numpy(), _columns(fr, _LEAN)]
     out = []
     for qid in sorted(qids):
         g = fr[fr["question_id"] == qid].sort_values(["as_of", "seq"])
@@ -749,11 +923,7 @@ def trajectories(inp: Inputs) -> list[Trajectory]:
             series.setdefault(str(who), []).append((t.to_pydatetime(), val))
         events = []
         if not ev.empty:
-            e = ev[
-                (ev["question_id"] == qid)
-                & ~ev["retracted"]
-                & ~ev["data"].map(lambda d: bool(d.get("doc_hedge")))
-            ]
+            e = ev[ev["question_id"] == qid]
             events = [
                 (t.to_pydatetime(), str(title))
                 for t, title in zip(e["observed_at"], e["title"], strict=True)
@@ -796,16 +966,12 @@ class DocumentRow:
 
 def documents(inp: Inputs, hedges: dict[str, int]) -> list[DocumentRow]:
     fr = inp.frame
-    docs = sorted(
-        {w for w in fr["forecaster"].astype(str).unique() if w.startswith("doc:")} | set(hedges)
-    )
-    res = inp.scored
+    docs = sorted({w for w in names_in(fr["forecaster"]) if w.startswith("doc:")} | set(hedges))
+    res = inp.resolved
     out = []
     for d in docs:
         mine = fr[fr["forecaster"] == d]
-        mine_res = res[
-            (res["forecaster"] == d) & res["resolved"] & (res["question_type"] == "binary")
-        ]
+        mine_res = res[(res["forecaster"] == d) & (res["question_type"] == "binary")]
         brier = dict(zip(mine_res["question_id"], mine_res["brier"], strict=True))
         statements = [
             {
@@ -887,9 +1053,11 @@ def consequences(inp: Inputs, collections: dict[str, Any]) -> list[ConsequenceRo
 
 # --------------------------------------------------------------------------- back-filled
 def backfilled(inp: Inputs, *, limit: int = 200) -> dict[str, Any]:
-    bf = inp.frame[inp.frame["backfilled"]]
+    fr = inp.frame
+    as_of = fr["as_of"][fr["backfilled"].to_numpy()]
+    first = fr.loc[as_of.sort_values().index[:limit]]  # as `sort_values("as_of")` orders them
     return {
-        "n": len(bf),
+        "n": len(as_of),
         "rows": [
             {
                 "forecaster": str(r.forecaster),
@@ -898,7 +1066,9 @@ def backfilled(inp: Inputs, *, limit: int = 200) -> dict[str, Any]:
                 "recorded_at": r.recorded_at.isoformat(),
                 "forecast_id": r.forecast_id,
             }
-            for r in bf.sort_values("as_of").head(limit).itertuples()
+            for r in first[
+                ["forecaster", "question_id", "as_of", "recorded_at", "forecast_id"]
+            ].itertuples()
         ],
     }
 

@@ -17,12 +17,45 @@ Intervals are percentile intervals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-__all__ = ["QuestionBootstrap"]
+__all__ = ["QuestionBootstrap", "row_nanquantiles"]
+
+
+def row_nanquantiles(values: np.ndarray, q: tuple[float, ...]) -> np.ndarray:
+    """``np.nanquantile(row, q)`` of every row of ``values`` (NaN for a row of NaN), shape
+    ``(rows, len(q))``.
+
+    The rows with the same number of values are sorted and passed to :func:`np.quantile`
+    together: the same arithmetic as ``np.nanquantile(values, q, axis=1)`` (so the same
+    bits), without its Python loop over rows.
+    """
+    out = np.full((values.shape[0], len(q)), np.nan)
+    k = np.count_nonzero(~np.isnan(values), axis=1)
+    if not k.any():
+        return out
+    ordered = np.sort(values, axis=1)  # NaN last
+    for n in np.unique(k[k > 0]):
+        rows = np.flatnonzero(k == n)
+        out[rows] = np.quantile(ordered[rows, :n], q, axis=1).T
+    return out
+
+
+@dataclass
+class _Layout:
+    """Which rows of a table count, their groups and questions, and per group the number
+    of questions and each replicate's total weight (the denominators)."""
+
+    rows: np.ndarray  # bool, per row of the table
+    groups: np.ndarray  # the group names, sorted
+    g: np.ndarray  # group of each counted row
+    qpos: np.ndarray  # question (column of the weights) of each counted row
+    den: np.ndarray  # (G, B)
+    n: np.ndarray  # (G,)
 
 
 @dataclass
@@ -31,6 +64,16 @@ class QuestionBootstrap:
 
     questions: pd.Index
     weights: np.ndarray  # float32 (B, Q)
+
+    @cached_property
+    def _weights_t(self) -> np.ndarray:
+        """The weights as float64, ``(Q, B)``, for the matrix products."""
+        return self.weights.T.astype(np.float64)
+
+    @cached_property
+    def _weights_t32(self) -> np.ndarray:
+        """The weights, ``(Q, B)``, float32 (whole numbers: exact)."""
+        return np.ascontiguousarray(self.weights.T)
 
     @classmethod
     def draw(
@@ -49,33 +92,60 @@ class QuestionBootstrap:
 
         Returns columns ``mean, low, high, n`` indexed by the group.
         """
-        t = table[[by, "question_id", value]].dropna(subset=[value])
-        groups, g = np.unique(t[by].astype(str).to_numpy(), return_inverse=True)
-        qpos = self.questions.get_indexer(t["question_id"])
+        return self.means_of(table, by=by, values=(value,), level=level)[value]
+
+    def means_of(
+        self, table: pd.DataFrame, *, by: str, values: tuple[str, ...], level: float = 0.9
+    ) -> dict[str, pd.DataFrame]:
+        """:meth:`means` of each column in ``values``; the replicates' denominators are
+        computed once for columns that are missing in the same rows."""
+        out: dict[str, pd.DataFrame] = {}
+        layout: _Layout | None = None
+        for value in values:
+            ok = table[value].notna().to_numpy()
+            if layout is None or not np.array_equal(layout.rows, ok):
+                layout = self._layout(table, by, ok)
+            vals = table[value].to_numpy(dtype=np.float64)[ok]
+            out[value] = self._means(layout, vals, level)
+        return out
+
+    def _layout(self, table: pd.DataFrame, by: str, rows: np.ndarray) -> _Layout:
+        key = table[by][rows]
+        if not isinstance(key.dtype, pd.CategoricalDtype):
+            key = key.astype(str)
+        g, groups = pd.factorize(key, sort=True)
+        qpos = self.questions.get_indexer(table["question_id"][rows])
         if (qpos < 0).any():
             raise ValueError("the table has questions outside the bootstrap")
-        vals = t[value].to_numpy(dtype=np.float64)
         shape = (len(groups), len(self.questions))
-        sums = sparse.csr_matrix((vals, (g, qpos)), shape=shape)
-        counts = sparse.csr_matrix((np.ones_like(vals), (g, qpos)), shape=shape)
-        num = np.asarray(sums @ self.weights.T.astype(np.float64))  # (G, B)
-        den = np.asarray(counts @ self.weights.T.astype(np.float64))
+        # sums of whole weights: exact in float32 while below 2**24, with half the memory
+        # traffic of float64 (the same values)
+        exact32 = self.weights.sum(axis=1).max(initial=0) < 2**24
+        w = self._weights_t32 if exact32 else self._weights_t
+        counts = sparse.csr_matrix((np.ones(len(g), dtype=w.dtype), (g, qpos)), shape=shape)
+        den = np.asarray(counts @ w).astype(np.float64)  # (G, B)
+        return _Layout(
+            rows=rows,
+            groups=np.asarray(groups, dtype=object),
+            g=g,
+            qpos=qpos,
+            den=den,
+            n=np.asarray(counts.sum(axis=1), dtype=np.float64).ravel(),
+        )
+
+    def _means(self, lay: _Layout, vals: np.ndarray, level: float) -> pd.DataFrame:
+        sums = sparse.csr_matrix(
+            (vals, (lay.g, lay.qpos)), shape=(len(lay.groups), len(self.questions))
+        )
+        num = np.asarray(sums @ self._weights_t)  # (G, B)
         with np.errstate(invalid="ignore", divide="ignore"):
-            reps = np.where(den > 0, num / den, np.nan)
+            reps = np.where(lay.den > 0, num / lay.den, np.nan)
         tail = (1 - level) / 2
-        n = np.asarray(counts.sum(axis=1)).ravel()
-        mean = np.asarray(sums.sum(axis=1)).ravel() / n
-        ok = ~np.isnan(reps).all(axis=1)
-        low = np.full(len(groups), np.nan)
-        high = np.full(len(groups), np.nan)
-        if ok.any():
-            low[ok] = np.nanquantile(reps[ok], tail, axis=1)
-            high[ok] = np.nanquantile(reps[ok], 1 - tail, axis=1)
-        few = n < 2  # one question has no sampling interval to speak of
-        low[few] = np.nan
-        high[few] = np.nan
+        mean = np.asarray(sums.sum(axis=1)).ravel() / lay.n
+        few = lay.n < 2  # one question has no sampling interval to speak of
+        low, high = row_nanquantiles(np.where(few[:, None], np.nan, reps), (tail, 1 - tail)).T
         return pd.DataFrame(
-            {"mean": mean, "low": low, "high": high, "n": n.astype(int)}, index=groups
+            {"mean": mean, "low": low, "high": high, "n": lay.n.astype(int)}, index=lay.groups
         )
 
     def difference(

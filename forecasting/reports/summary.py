@@ -127,6 +127,18 @@ def _scored_alone(r: ForecasterRow, ref50: Reference | None) -> Sentence:
     )
 
 
+def _scores_by_question(inp: Inputs, forecasters: list[str]) -> Any:
+    """The headline score of ``forecasters`` (columns) on each categorical question (rows),
+    or None when none of them has one."""
+    cat = inp.ta_categorical
+    cat = cat[cat["forecaster"].isin(forecasters)]
+    if not len(cat):
+        return None
+    return cat.pivot_table(
+        index="question_id", columns="forecaster", values="brier2_time_avg", observed=True
+    )
+
+
 def summary_sentences(
     inp: Inputs,
     rows: list[ForecasterRow],
@@ -139,16 +151,12 @@ def summary_sentences(
     model and document against always saying 50%."""
     out = [_outcomes(inp)]
     team = _team(rows)
-    cat = inp.ta[inp.ta["question_type"].isin(["binary", "multiple_choice"])]
-    mat = (
-        cat.pivot_table(
-            index="question_id", columns="forecaster", values="brier2_time_avg", observed=True
-        )
-        if len(cat)
-        else None
+    people = [r for r in rows if r.kind == "analyst" and r.score is not None][:max_people]
+    mat = _scores_by_question(
+        inp, [r.forecaster for r in people] + ([team.forecaster] if team else [])
     )
     rel_by = {e.name: e for e in rel}
-    for r in [r for r in rows if r.kind == "analyst" and r.score is not None][:max_people]:
+    for r in people:
         if team is not None and mat is not None and team.forecaster in mat.columns:
             out.append(_vs_team(inp, r.forecaster, team.forecaster, mat))
         elif r.n_questions < MIN_COMPARE:

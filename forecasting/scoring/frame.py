@@ -23,6 +23,9 @@ __all__ = ["SCORE_COLUMNS", "score_forecasts"]
 #: Columns added by :func:`score_forecasts`; all losses except ``spherical`` and ``baseline``.
 SCORE_COLUMNS = ("brier", "brier2", "log", "spherical", "baseline", "rps", "crps")
 
+#: ``frame.attrs`` key under which :func:`score_forecasts` notes the ``log_clip`` it used
+LOG_CLIP_ATTR = "scored_log_clip"
+
 QUESTION_TYPES = ("binary", "multiple_choice", "numeric", "date")
 _NEEDED = ("question_type", "p", "probs", "value", "resolved", "annulled", "outcome")
 
@@ -152,7 +155,8 @@ def score_forecasts(
     Returns
     -------
     pandas.DataFrame
-        ``frame`` with the score columns added.
+        ``frame`` with the score columns added (and ``log_clip`` noted in its
+        ``attrs["scored_log_clip"]``, so the time averages can reuse the clipped scores).
 
     References
     ----------
@@ -190,4 +194,5 @@ def score_forecasts(
         _fill_distribution(cols, frame, rows, outcome[rows])
     for c in SCORE_COLUMNS:
         out[c] = cols[c]
+    out.attrs[LOG_CLIP_ATTR] = log_clip
     return out

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from forecasting.errors import InvalidForecastError
 from forecasting.scoring._checks import DEFAULT_LOG_CLIP
 from forecasting.scoring.frame import (
+    LOG_CLIP_ATTR,
     SCORE_COLUMNS,
     require_columns,
     score_forecasts,
@@ -76,19 +77,23 @@ def _check(frame: pd.DataFrame, convention: str, scores: Sequence[str]) -> tuple
     return names
 
 
-#: scores that depend on ``log_clip``: never taken from the frame, always recomputed
+#: scores that depend on ``log_clip``: recomputed unless the frame says which clip made them
 _CLIPPED = frozenset({"log", "baseline"})
+_UNKNOWN = object()
 
 
 def _scored(frame: pd.DataFrame, names: tuple[str, ...], log_clip: float | None) -> pd.DataFrame:
     """Resolved rows with their per-forecast scores.
 
     Score columns already in ``frame`` are used as they are, unless a requested score
-    depends on ``log_clip`` (``log``, ``baseline``): the frame cannot say which clip made
-    them, so the scores are then recomputed with ``log_clip``.
+    depends on ``log_clip`` (``log``, ``baseline``) and the frame does not say (in the
+    ``attrs`` that :func:`score_forecasts` sets) that this clip made them: the scores are
+    then recomputed with ``log_clip``.
     """
-    sub = frame.loc[scored_mask(frame)]
-    if all(c in sub.columns for c in names) and not _CLIPPED.intersection(names):
+    mask = scored_mask(frame)
+    sub = frame if mask.all() else frame.loc[mask]
+    clip_known = frame.attrs.get(LOG_CLIP_ATTR, _UNKNOWN) == log_clip
+    if all(c in sub.columns for c in names) and (clip_known or not _CLIPPED.intersection(names)):
         return sub
     return score_forecasts(sub, log_clip=log_clip)
 
@@ -135,7 +140,8 @@ def time_averaged_scores(
         question's lifetime with 0 before the first forecast (Metaculus).
     scores : sequence of str
         Columns of :func:`score_forecasts`.  Those present in ``frame`` are used, except
-        ``log`` and ``baseline``, which are always computed with ``log_clip``.
+        ``log`` and ``baseline``, which are computed with ``log_clip`` unless the frame
+        comes from :func:`score_forecasts` with that same ``log_clip``.
     log_clip : float or None
         The clip of the log scores (0.001 by default; ``None`` does not clip).
 

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting.errors import ReportError
@@ -232,3 +234,167 @@ def test_analyst_model_section_orders_simulated_analysts(tmp_path: Path) -> None
     a = {r["forecaster"]: r["a"] for r in am["analysts"]}
     assert a["doubler"] > a["honest"] > a["halver"]
     assert am["converged"]
+
+
+# --------------------------------------------------------------------------- fast paths
+# Each vectorised helper of the report beside the plain computation it replaces: the same
+# numbers, bit for bit (the report's JSON must not change), and the fast one is what runs.
+
+
+def _random_scores(seed: int, rows: int, cols: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(rows, cols)) * 10.0 ** rng.integers(-3, 3, size=(rows, 1))
+    a[rng.uniform(size=a.shape) < rng.uniform(0, 1, size=(rows, 1))] = np.nan
+    a[0] = np.nan  # a row with nothing
+    return a
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_row_quantiles_are_numpys_nanquantile(seed: int) -> None:
+    from forecasting.reports.stats import row_nanquantiles
+
+    a = _random_scores(seed, 40, 300)
+    got = row_nanquantiles(a, (0.05, 0.95))
+    for row, q in zip(a, got, strict=True):
+        if np.isnan(row).all():
+            assert np.isnan(q).all()
+        else:
+            assert q[0] == np.nanquantile(row, 0.05) and q[1] == np.nanquantile(row, 0.95)
+
+
+def _bootstrap_table(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = [(f"w{w}", f"q{q}") for w in range(12) for q in range(60) if rng.uniform() < 0.4]
+    t = pd.DataFrame(rows, columns=["forecaster", "question_id"])
+    t["forecaster"] = t["forecaster"].astype("category")
+    t["a"] = rng.uniform(0, 2, len(t))
+    t["b"] = np.where(rng.uniform(size=len(t)) < 0.1, np.nan, rng.uniform(0, 5, len(t)))
+    return t
+
+
+def test_bootstrap_means_match_a_loop_over_groups_and_run_without_nanquantile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from forecasting.reports import stats
+    from forecasting.reports.stats import QuestionBootstrap
+
+    t = _bootstrap_table(1)
+    boot = QuestionBootstrap.draw(t["question_id"], n_boot=200, seed=0)
+    monkeypatch.setattr(stats.np, "nanquantile", None)  # the fast path never calls it
+    out = boot.means_of(t, by="forecaster", values=("a", "b"))
+    monkeypatch.undo()
+    for value in ("a", "b"):
+        for who, g in t.dropna(subset=[value]).groupby("forecaster", observed=True):
+            w = boot.weights[:, boot.questions.get_indexer(g["question_id"])].astype(float)
+            den = w.sum(axis=1)
+            reps = np.where(den > 0, w @ g[value].to_numpy() / np.where(den > 0, den, 1), np.nan)
+            row = out[value].loc[who]
+            assert row["mean"] == pytest.approx(g[value].mean(), rel=1e-12)
+            assert row["n"] == len(g)
+            lo, hi = np.nanquantile(reps, [0.05, 0.95])
+            assert row["low"] == pytest.approx(lo, rel=1e-9)
+            assert row["high"] == pytest.approx(hi, rel=1e-9)
+    # one column at a time gives the same bits as both together (shared denominators)
+    pd.testing.assert_frame_equal(out["b"], boot.means(t, by="forecaster", value="b"))
+
+
+def test_bootstrap_denominators_in_float32_are_the_float64_ones() -> None:
+    from scipy import sparse
+
+    from forecasting.reports.stats import QuestionBootstrap
+
+    t = _bootstrap_table(2)
+    boot = QuestionBootstrap.draw(t["question_id"], n_boot=300, seed=4)
+    lay = boot._layout(t, "forecaster", np.ones(len(t), dtype=bool))
+    counts = sparse.csr_matrix(
+        (np.ones(len(lay.g)), (lay.g, lay.qpos)), shape=(len(lay.groups), len(boot.questions))
+    )
+    assert np.array_equal(lay.den, np.asarray(counts @ boot.weights.T.astype(np.float64)))
+
+
+def test_nanmean_is_the_series_mean() -> None:
+    from forecasting.reports.sections import nanmean
+
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 7, 128, 129, 1000, 5001):
+        x = rng.normal(size=n) * 1e3
+        assert nanmean(x) == pd.Series(x).mean()
+        x[rng.uniform(size=n) < 0.3] = np.nan
+        want = pd.Series(x).mean()
+        assert nanmean(x) == want or (np.isnan(want) and np.isnan(nanmean(x)))
+
+
+def _forecast_rows(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    n = 400
+    t0 = pd.Timestamp("2024-01-01", tz="UTC")
+    f = pd.DataFrame(
+        {
+            "seq": rng.permutation(n),
+            "question_id": pd.Categorical(
+                [f"q{i}" for i in rng.integers(0, 15, n)], categories=[f"q{i}" for i in range(20)]
+            ),
+            "forecaster": pd.Categorical([f"w{i}" for i in rng.integers(0, 6, n)]),
+            "as_of": t0 + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),  # many ties
+            "close_at": t0 + pd.Timedelta(days=25),
+            "resolved_at": t0 + pd.Timedelta(days=40),
+            "tags": [
+                [(), ("a",), ("b", "a"), ("a", "a"), ("x", 3)][i % 5] for i in rng.integers(0, 5, n)
+            ],
+        }
+    )
+    f.loc[f["question_id"] == "q3", "resolved_at"] = t0 + pd.Timedelta(days=10)
+    f["tags"] = f.groupby("question_id", observed=True)["tags"].transform("first")
+    return f
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_first_forecasts_are_the_sorted_groups_first_rows(seed: int) -> None:
+    from forecasting.reports.sections import first_forecasts, in_window
+
+    f = _forecast_rows(seed)
+    sub = f[in_window(f)].sort_values(["question_id", "forecaster", "as_of", "seq"])
+    want = sub.groupby(["question_id", "forecaster"], sort=False, observed=True).head(1)
+    pd.testing.assert_frame_equal(first_forecasts(f), want)
+
+
+def test_tag_pairs_are_the_exploded_rows_in_order() -> None:
+    from forecasting.reports.sections import _tag_rows
+
+    f = _forecast_rows(0).reset_index(drop=True)
+    ex = f.explode("tags")
+    want = [(int(i), t) for i, t in zip(ex.index, ex["tags"], strict=True) if isinstance(t, str)]
+    names, rows, tag = _tag_rows(f)
+    got = [(int(r), names[k]) for r, k in zip(rows, tag, strict=True)]
+    assert got == want
+
+
+def test_a_report_without_linked_questions_or_decisions_skips_building_every_question(
+    tmp_path: Path, make_collection, question_yaml, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting import Workspace
+    from forecasting.questions import Question
+
+    src = make_collection(tmp_path / "src" / "c", {"bin": question_yaml["bin"]})
+    ws = Workspace.init(tmp_path / "ws", analyst="alice", questions=[src])
+    ws.predict("bin", 0.3)
+    ws.resolve("bin", "yes", source="https://example.org")
+
+    def refuse(self: Workspace) -> None:
+        raise AssertionError("every question was built")
+
+    monkeypatch.setattr(Workspace, "questions", refuse)
+    data = build_report(ws, out=tmp_path / "r", charts=False).data
+    assert data["coherence"] == [] and data["decisions"] == []
+    monkeypatch.undo()
+    mc = Question(
+        id="mc-journal", type="multiple_choice", title="Which?", options=["A", "B", "C"],
+        resolution_criteria="x", resolution_sources=["y"], open_at="2024-01-01T00:00:00Z",
+        close_at="2099-01-01T00:00:00Z", resolve_by="2099-02-01T00:00:00Z",
+    )  # fmt: skip
+    ws.predict("mc-journal", [0.5, 0.3, 0.2], question=mc)  # options: coherence is checked
+    monkeypatch.setattr(Workspace, "questions", refuse)
+    with pytest.raises(AssertionError, match="every question was built"):
+        build_report(ws, out=tmp_path / "r2", charts=False)
+    monkeypatch.undo()
+    assert build_report(ws, out=tmp_path / "r3", charts=False).data["coherence"] == []

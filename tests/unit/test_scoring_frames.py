@@ -343,3 +343,29 @@ def test_time_average_recomputes_log_scores_with_the_requested_clip():
     out = time_averaged_scores(f, scores=("log",), log_clip=0.01).iloc[0]
     assert out["log_time_avg"] == pytest.approx(-math.log(0.01))
     assert time_averaged_scores(f, scores=("brier",)).iloc[0]["brier_time_avg"] == 0.5
+
+
+def test_time_averages_reuse_the_clipped_scores_of_the_same_clip(monkeypatch):
+    """score_forecasts notes its log_clip in attrs: the time averages use those log scores
+    (the same numbers) instead of scoring again, and score again for another clip."""
+    from forecasting.scoring import time_average
+
+    f = make_frame(
+        [
+            {"question_id": "q", "forecaster": "x", "as_of": 0, "p": 0.9995, "outcome": 0.0},
+            {"question_id": "q", "forecaster": "x", "as_of": 6, "p": 0.4, "outcome": 0.0},
+        ]
+    )
+    scored = score_forecasts(f, log_clip=0.01)
+    want = time_averaged_scores(f, scores=("brier2", "log"), log_clip=0.01)
+    calls = []
+    real = time_average.score_forecasts
+    monkeypatch.setattr(
+        time_average, "score_forecasts", lambda *a, **k: calls.append(k) or real(*a, **k)
+    )
+    got = time_averaged_scores(scored, scores=("brier2", "log"), log_clip=0.01)
+    assert calls == []
+    pd.testing.assert_frame_equal(got, want)
+    other = time_averaged_scores(scored, scores=("brier2", "log"), log_clip=0.001)
+    assert calls == [{"log_clip": 0.001}]
+    assert other.log_time_avg.iloc[0] > got.log_time_avg.iloc[0]  # less clipped
