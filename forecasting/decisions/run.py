@@ -139,11 +139,12 @@ def decision_report(
     Each entry is :meth:`DecisionResult.to_dict` (expected utilities with intervals, best,
     prob_best, evpi, evppi, thresholds, the dependence note, sources, ex_post…); a decision
     that cannot be computed gives ``{"decision", "file", "error"}``, and an invalid file
-    ``{"decision", "file", "problems": [...]}``.
+    ``{"decision", "file", "problems": [...]}``.  Files are named relative to the workspace,
+    so a report does not depend on where it was built from.
     """
     from forecasting.errors import ForecastingError
 
-    ds = workspace_decisions(ws)
+    ds = load_decisions(ws.questions_dir, ws.questions(), base=Path(ws.root).resolve())
     out: list[dict[str, Any]] = []
     for did, files in sorted(ds.files.items()):
         dec = ds.decisions.get(did)
