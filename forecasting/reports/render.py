@@ -249,7 +249,7 @@ def _md_documents_and_decisions(report: Report) -> list[str]:
 def _md_questions(report: Report) -> list[str]:
     lines: list[str] = ["## Question trajectories", ""] if report.trajectories else []
     for t in report.trajectories:
-        lines += [f"- {md(t.title)} ({t.n_forecasts} forecasts; outcome: {md(t.outcome)})"]
+        lines += [f"- {md(t.title)} ({t.n_forecasts} forecast{"" if t.n_forecasts == 1 else "s"}; outcome: {md(t.outcome)})"]
         lines += [f"  - {md(c)}" for c in t.captions]
     lines += [""] if report.trajectories else []
     lines += ["## Why estimates moved", ""] if report.why_moved else []

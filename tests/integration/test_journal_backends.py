@@ -59,6 +59,7 @@ def _open_fresh(url: str, q: mp.Queue) -> None:  # type: ignore[type-arg]
         q.put(f"{type(exc).__name__}: {exc}")
 
 
+@pytest.mark.slow
 def test_concurrent_first_writers_on_a_fresh_database(journal_url: str) -> None:
     """Issue 10.21: 5 of 8 concurrent writers failed while the schema was being created."""
     ctx = mp.get_context("spawn")

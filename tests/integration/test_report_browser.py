@@ -10,7 +10,7 @@ import pytest
 
 from forecasting.reports.render import SECTIONS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 

@@ -169,6 +169,7 @@ def test_bad_input():
         fit_analyst_model(df, {"q1": 1.0}, draws=0)
 
 
+@pytest.mark.slow
 def test_bad_input_fails_before_pymc_is_imported():
     code = textwrap.dedent(
         """

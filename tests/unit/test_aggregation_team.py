@@ -269,6 +269,7 @@ def test_public_names_complete():
     assert public - modules <= set(agg.__all__)
 
 
+@pytest.mark.slow
 def test_import_does_not_import_pymc():
     code = (
         "import sys, pandas as pd\n"

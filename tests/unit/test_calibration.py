@@ -388,6 +388,7 @@ def test_sharpness_histogram_matches_numpy():
     assert np.sum(h.density * np.diff(h.edges)) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_pit_of_true_distribution_is_uniform():
     rng = np.random.default_rng(123)
     mu = rng.normal(0, 5, 2000)
@@ -412,6 +413,7 @@ def test_interval_coverage_counts():
     assert cov.ci_low < 0.5 < cov.ci_high
 
 
+@pytest.mark.slow
 def test_central_interval_coverage_reaches_nominal_levels():
     rng = np.random.default_rng(99)
     mu = rng.normal(100, 10, 1500)

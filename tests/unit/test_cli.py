@@ -528,6 +528,7 @@ def test_read_only_journal_file_chmod(workspace: Workspace, forecast) -> None:  
 
 
 # --------------------------------------------------------------------------- the real script
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

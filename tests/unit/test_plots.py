@@ -436,6 +436,7 @@ def test_save_png_and_svg_take_a_figure_or_an_axes(tmp_path: Path) -> None:
     assert figure_to_svg(ax, token="x") == figure_to_svg(ax.figure, token="x")
 
 
+@pytest.mark.slow
 def test_importing_plots_leaves_the_backend_alone() -> None:
     code = """
     import json, sys, matplotlib
@@ -587,6 +588,7 @@ def _jobs() -> list[object]:
     ]
 
 
+@pytest.mark.slow
 def test_helper_processes_draw_the_same_charts_in_the_same_order(tmp_path: Path) -> None:
     from dataclasses import replace
 
@@ -601,6 +603,7 @@ def test_helper_processes_draw_the_same_charts_in_the_same_order(tmp_path: Path)
     assert all(p is not None and p.read_bytes()[:4] == b"\x89PNG" for p in (d.png for d in helped))
 
 
+@pytest.mark.slow
 def test_the_first_failing_chart_raises_whichever_process_drew_it() -> None:
     from forecasting.plots._batch import ChartJob, draw_all
 
@@ -616,6 +619,7 @@ def test_the_first_failing_chart_raises_whichever_process_drew_it() -> None:
         draw_all([ChartJob("savefig")], helpers=0)
 
 
+@pytest.mark.slow
 def test_a_helpers_warnings_are_raised_again_here() -> None:
     from forecasting.plots._batch import ChartJob, draw_all
 
@@ -624,6 +628,7 @@ def test_a_helpers_warnings_are_raised_again_here() -> None:
         draw_all(jobs, helpers=1)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_charts_of_a_helper_that_dies_are_drawn_here(monkeypatch: pytest.MonkeyPatch) -> None:
     from forecasting.plots import _batch
 
@@ -664,6 +669,7 @@ def _question(qid: str) -> object:
     )
 
 
+@pytest.mark.slow
 def test_a_report_is_the_same_with_and_without_helpers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

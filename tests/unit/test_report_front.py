@@ -48,6 +48,7 @@ def _sim(tmp_path: Path, n: int, *, seed: int = 3) -> Workspace:
     return ws
 
 
+@pytest.mark.slow
 def test_gating_9_forecasts_no_reliability_diagram_10_give_one(tmp_path: Path) -> None:
     ws9 = _sim(tmp_path / "a", 9)
     d9 = build_report(ws9, out=tmp_path / "r9")

@@ -28,6 +28,7 @@ def test_bootstrap_resamples_questions_not_forecasts():
     assert ci.upper == 1.0
 
 
+@pytest.mark.slow
 def test_bootstrap_matches_slow_loop_in_distribution():
     rng = np.random.default_rng(8)
     qids = rng.integers(0, 40, 300)

@@ -111,6 +111,7 @@ def test_one_byte_changed_in_a_stored_forecast(ws: Workspace, forecast) -> None:
     assert msg == f"record 3 (forecast {rid}) was edited: its content no longer matches its hash"
 
 
+@pytest.mark.slow
 def test_one_byte_changed_through_the_console_script(ws: Workspace) -> None:
     payload = row(ws, 4)["payload"]
     attack(
@@ -283,6 +284,7 @@ def test_a_well_formed_append_is_indistinguishable_from_a_real_one(ws: Workspace
     assert Workspace.open(ws.root).verify(expect_head=f"{seq}:{head}").ok
 
 
+@pytest.mark.slow
 def test_untouched_journal_verifies_through_the_script(ws: Workspace) -> None:
     proc = verify_cli(ws)
     assert proc.returncode == 0, proc.stderr

@@ -407,6 +407,7 @@ def _expected(qid: str, value: object) -> dict[str, object]:
         timezones=st.just(UTC),
     ),
 )  # fmt: skip
+@pytest.mark.slow
 def test_forecast_round_trips_through_journal_and_frame(
     workspace: Workspace,
     forecast: tuple[str, object],
