@@ -13,6 +13,7 @@ from typing import Any
 
 from .assemble import Report
 from .charts import Charts
+from .sections import MAX_TRAJECTORY_ANALYSTS
 
 __all__ = ["SECTIONS", "md", "render_html", "render_markdown"]
 
@@ -74,7 +75,12 @@ def render_html(report: Report, charts: Charts) -> str:
     # the SVG is made by matplotlib, which escapes every text it draws
     env.filters["safe"] = Markup
     return env.get_template("report.html.j2").render(
-        r=report, h=report.header, charts=charts, sections=SECTIONS, vs_others_note=VS_OTHERS_NOTE
+        r=report,
+        h=report.header,
+        charts=charts,
+        sections=SECTIONS,
+        vs_others_note=VS_OTHERS_NOTE,
+        charts_max_analysts=MAX_TRAJECTORY_ANALYSTS,
     )
 
 
@@ -249,7 +255,14 @@ def _md_documents_and_decisions(report: Report) -> list[str]:
 def _md_questions(report: Report) -> list[str]:
     lines: list[str] = ["## Question trajectories", ""] if report.trajectories else []
     for t in report.trajectories:
-        lines += [f"- {md(t.title)} ({t.n_forecasts} forecast{"" if t.n_forecasts == 1 else "s"}; outcome: {md(t.outcome)})"]
+        lines += [
+            f"- {md(t.title)} ({t.n_forecasts} forecast{'' if t.n_forecasts == 1 else 's'}; outcome: {md(t.outcome)})"
+        ]
+        if t.hidden_analysts:
+            lines += [
+                f"  - the chart shows the {MAX_TRAJECTORY_ANALYSTS} analysts with the most "
+                f"forecasts here; {t.hidden_analysts} more are left out"
+            ]
         lines += [f"  - {md(c)}" for c in t.captions]
     lines += [""] if report.trajectories else []
     lines += ["## Why estimates moved", ""] if report.why_moved else []

@@ -39,6 +39,7 @@ MIN_SHARED = 5
 MAX_FORECASTERS_SHOWN = 40
 MAX_RELIABILITY = 12
 MAX_TRAJECTORIES = 40
+MAX_TRAJECTORY_ANALYSTS = 8  # analysts drawn in one trajectory chart (the most active there)
 MAX_PAIRWISE = 6
 MAX_SCORECARD = 40  # resolved questions in the scorecard (the most recently resolved)
 MAX_SCORECARD_CELLS = 30  # forecasters per question in it (people first)
@@ -888,6 +889,23 @@ class Trajectory:
     resolution: tuple[datetime, Any] | None = field(repr=False)
     captions: list[str] = field(default_factory=list)
     n_forecasts: int = 0
+    hidden_analysts: int = 0  # analysts on the question left out of its chart
+
+
+def chart_series(
+    series: dict[str, list[tuple[datetime, Any]]], limit: int = MAX_TRAJECTORY_ANALYSTS
+) -> tuple[dict[str, list[tuple[datetime, Any]]], int]:
+    """The series a trajectory chart draws, and how many analysts it leaves out: every team,
+    model, document and crowd line, and the ``limit`` analysts with the most forecasts on the
+    question (ties: the one who forecast last first, then by name).  A chart with a hundred
+    lines and a hundred legend entries shows nothing."""
+    people = [w for w in series if forecaster_kind(w) == "analyst"]
+    if len(people) <= limit:
+        return series, 0
+    ranked = sorted(people, key=lambda w: (-len(series[w]), -series[w][-1][0].timestamp(), w))
+    keep = set(ranked[:limit])
+    shown = {w: v for w, v in series.items() if w in keep or forecaster_kind(w) != "analyst"}
+    return shown, len(people) - limit
 
 
 def event_captions(events: list[tuple[datetime, str]]) -> list[str]:
@@ -928,6 +946,7 @@ def trajectories(inp: Inputs) -> list[Trajectory]:
                 (t.to_pydatetime(), str(title))
                 for t, title in zip(e["observed_at"], e["title"], strict=True)
             ]
+        series, hidden = chart_series(series)
         outcome = outcome_text(r)
         resolution: tuple[datetime, Any] | None = None
         if bool(r.resolved) or bool(r.annulled):
@@ -948,6 +967,7 @@ def trajectories(inp: Inputs) -> list[Trajectory]:
                 resolution,
                 captions=event_captions(events),
                 n_forecasts=len(g),
+                hidden_analysts=hidden,
             )
         )
     return out

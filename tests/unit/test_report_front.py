@@ -174,3 +174,38 @@ def test_markdown_escapes_user_text(tmp_path: Path, make_collection, question_ya
     )
     assert 'href="javascript' not in rendered
     assert "<strong>bold</strong>" not in rendered
+
+
+def test_a_trajectory_chart_draws_the_most_active_analysts_and_says_how_many_it_leaves_out(
+    tmp_path: Path,
+) -> None:
+    """SIMULATED: 11 analysts and a team forecast on one question; a1 forecasts three times,
+    a2 twice, the others once."""
+    from datetime import UTC, datetime, timedelta
+
+    from forecasting.reports.sections import MAX_TRAJECTORY_ANALYSTS, chart_series
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    series = {f"a{i}": [(t0 + timedelta(days=i), 0.5)] for i in range(11)}
+    series["a1"] = [(t0 + timedelta(days=d), 0.5) for d in (1, 2, 3)]
+    series["a2"] = [(t0 + timedelta(days=d), 0.5) for d in (1, 2)]
+    series["team:median"] = [(t0, 0.5)]
+    shown, hidden = chart_series(series)
+    assert MAX_TRAJECTORY_ANALYSTS == 8
+    assert hidden == 3
+    # the two most active, then the latest single forecasters (a10, a9, ...), and the team
+    assert set(shown) == {"a1", "a2", "a10", "a9", "a8", "a7", "a6", "a5", "team:median"}
+    assert chart_series({"a": [(t0, 0.5)], "model:x": [(t0, 0.5)]}) == (
+        {"a": [(t0, 0.5)], "model:x": [(t0, 0.5)]},
+        0,
+    )
+
+    ws = Workspace.init(tmp_path / "ws", analyst="a0")
+    q = _q(0)
+    for i in range(11):
+        ws.predict(q.id, 0.5, analyst=f"a{i}", question=q, as_of=t0 + timedelta(days=i))
+    out = build_report(ws, out=tmp_path / "rep", charts=False)
+    traj = json.loads(out.json.read_text())["trajectories"][0]
+    assert traj["hidden_analysts"] == 3 and traj["n_forecasts"] == 11
+    note = "the chart shows the 8 analysts with the most forecasts here; 3 more are left out"
+    assert note in out.html.read_text() and note in out.markdown.read_text()
