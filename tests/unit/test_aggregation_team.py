@@ -284,3 +284,34 @@ def test_import_does_not_import_pymc():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
+
+
+def test_one_rule_for_who_is_pooled_library_cli_and_frame(workspace, forecast):  # type: ignore[no-untyped-def]
+    """Issue 15.1: alice 0.2, bob 0.3, and a model, a crowd and a document at 0.9.  The
+    library, the CLI and the frame layer all pool the two people (0.25); before, the CLI
+    pooled to 0.25 and the library to 0.64.  ``include`` adds a prefix on purpose."""
+    import json
+
+    from forecasting.aggregation import pooled_people, team_forecasts
+
+    ws = workspace
+    q = ws.question("bin")
+    ws.predict("bin", 0.2, analyst="alice")
+    ws.predict("bin", 0.3, analyst="bob")
+    for name, kind in (("model:hazard", "model"), ("crowd:x", "crowd"), ("doc:d", "document")):
+        ws.write_forecast(q, {"p": 0.9}, forecaster=name, allowed_kinds=(kind,))
+
+    lib = team_forecasts(ws, ["mean"]).table.set_index("question_id")
+    assert lib.loc["bin", "p"] == pytest.approx(0.25) and lib.loc["bin", "n_forecasters"] == 2
+
+    frame = aggregate(pooled_people(ws.forecasts_frame()), "mean").set_index("question_id")
+    assert frame.loc["bin", "p"] == pytest.approx(0.25)
+
+    res = forecast("-w", str(ws.root), "aggregate", "-m", "mean", "-q", "bin", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    assert len(rows) == 1 and rows[0]["forecasters"] == 2
+    assert float(str(rows[0]["forecast"]).rstrip("%")) == pytest.approx(25.0)
+
+    crowd = team_forecasts(ws, ["mean"], include=["crowd:"]).table.set_index("question_id")
+    assert crowd.loc["bin", "p"] == pytest.approx((0.2 + 0.3 + 0.9) / 3)
