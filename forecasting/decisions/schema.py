@@ -32,6 +32,7 @@ question files.  The format is in ``docs/decisions.md``; in short::
 from __future__ import annotations
 
 import keyword
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -525,6 +526,18 @@ def read_decision(
     if dec is not None:
         dec.path = path
     return dec, chk.problems, raw_id
+
+
+def has_decision_files(root: str | Path) -> bool:
+    """Whether :func:`decision_files` would find any (cheap: it lists folders, and files only
+    in ``decisions`` folders)."""
+    for here, dirs, _files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if os.path.basename(here) == "decisions" and any(
+            f.endswith((".yaml", ".yml")) for f in _files
+        ):
+            return True
+    return False
 
 
 def decision_files(root: str | Path) -> list[Path]:

@@ -176,6 +176,10 @@ async def logout(request: Request) -> Response:
 
 
 # ------------------------------------------------------------------------ dashboard
+#: questions in the dashboard's "forecast these first" list
+FIRST_SHOWN = 5
+
+
 @router.get("/")
 def dashboard(request: Request, user: User = Depends(page_user), due: int = 0) -> Response:
     server = server_of(request)
@@ -194,6 +198,8 @@ def dashboard(request: Request, user: User = Depends(page_user), due: int = 0) -
         method=data.method,
         stale_days=server.settings.stale_after_days,
         now=server.now,
+        first=server.priorities(),
+        first_shown=FIRST_SHOWN,
     )
 
 

@@ -172,6 +172,17 @@ def track_record(ws: Workspace, analyst: str, out: Path) -> TrackRecord:
     )
 
 
+@dataclass(frozen=True)
+class Priorities:
+    """A "forecast these first" ranking, as of journal record ``seq``."""
+
+    seq: int
+    rows: list[dict[str, Any]]  # voi_ranking's rows, highest summed EVPPI first
+    notes: list[str]
+    n_decisions: int
+    stale: bool = False  # the journal has moved since; a new ranking is being computed
+
+
 class Server:
     """One workspace served: see the module docstring."""
 
@@ -200,8 +211,17 @@ class Server:
         self._reports: dict[tuple[str, int, str], Any] = {}
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.cache_dir = settings.cache_dir
+        self._voi: Priorities | None = None
+        self._voi_ws: Workspace | None = None
+        self._voi_thread: threading.Thread | None = None
+        self._voi_lock = threading.Lock()
 
     def close(self) -> None:
+        thread = self._voi_thread
+        if thread is not None:
+            thread.join()
+        if self._voi_ws is not None:
+            self._voi_ws.close()
         if self._report_ws is not None:
             self._report_ws.close()
         if self._tmp is not None:
@@ -408,6 +428,61 @@ class Server:
                 self.ws.root, self.ws.config, db=self.ws.db_url, clock=self.ws.clock
             )
         return self._report_ws
+
+    # ------------------------------------------------------------------ forecast these first
+    def priorities(self, *, wait: bool = False) -> Priorities | None:
+        """ "Forecast these first": the open questions ranked by their EVPPI summed over the
+        workspace's decisions, now (:func:`forecasting.decisions.voi_ranking`).
+
+        The ranking takes a second or more, so it never holds up a page: when the journal
+        has moved since the last ranking, a background thread computes a new one on a
+        workspace of its own, and meanwhile the last finished ranking is returned, marked
+        ``stale``.  ``None`` when the workspace has no decision files, or before the first
+        ranking is done (``wait`` waits for it: tests, and the first view of a small
+        workspace).
+        """
+        from ..decisions.schema import has_decision_files
+
+        if not has_decision_files(self.ws.questions_dir):
+            return None
+        seq = self.head()[0]
+        with self._voi_lock:
+            current = self._voi
+            running = self._voi_thread is not None and self._voi_thread.is_alive()
+            if (current is None or current.seq != seq) and not running:
+                self._voi_thread = threading.Thread(
+                    target=self._rank, args=(seq,), name="forecast-voi", daemon=True
+                )
+                self._voi_thread.start()
+            thread = self._voi_thread
+        if wait and thread is not None:
+            thread.join()
+            with self._voi_lock:
+                current = self._voi
+        if current is None:
+            return None
+        return replace(current, stale=current.seq != seq)
+
+    def _rank(self, seq: int) -> None:
+        """Compute the ranking at journal record ``seq`` (in the background thread)."""
+        from ..decisions import voi_ranking
+        from ..errors import ForecastingError
+        from ..workspace import Workspace
+
+        try:
+            if self._voi_ws is None:
+                self._voi_ws = Workspace(
+                    self.ws.root, self.ws.config, db=self.ws.db_url, clock=self.ws.clock
+                )
+            ranking = voi_ranking(self._voi_ws, at=self.now)
+            result = Priorities(seq, list(ranking), list(ranking.notes), len(ranking.decisions))
+        except ForecastingError as exc:  # e.g. a decision that cannot be computed now
+            result = Priorities(seq, [], [str(exc)], 0)
+        except Exception:  # a bug: log it, and show nothing rather than break the dashboard
+            log.exception("ranking the questions by value of information failed")
+            result = Priorities(seq, [], ["the ranking failed; see the server log"], 0)
+        with self._voi_lock:
+            self._voi = result
 
     def track_record(self, user: User) -> TrackRecord:
         require(user, "read")

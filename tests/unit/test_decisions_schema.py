@@ -299,3 +299,27 @@ payoffs:
     env = {"t": np.array([10.0, 15.0, 20.0, 15.0]), "d": np.array([days_2024] * 3 + [20100.0])}
     env.update({q.name: q.nominal for q in dec.quantities.values()})
     assert payoff.evaluate(env, 4).tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_has_decision_files_agrees_with_decision_files(tmp_path: Path) -> None:
+    from forecasting.decisions.schema import decision_files, has_decision_files
+
+    layouts = [
+        [],
+        ["c/q1.yaml"],
+        ["c/decisions/notes.txt"],
+        ["c/decisions/d.yaml"],
+        ["c/sub/decisions/d.yml"],
+        ["c/.hidden/decisions/d.yaml"],
+        ["decisions/d.yaml"],
+    ]
+    for i, files in enumerate(layouts):
+        root = tmp_path / str(i)
+        root.mkdir()
+        for f in files:
+            (root / f).parent.mkdir(parents=True, exist_ok=True)
+            (root / f).write_text("x: 1\n", encoding="utf-8")
+        assert has_decision_files(root) == bool(decision_files(root)), files
+    assert [has_decision_files(tmp_path / str(i)) for i in range(len(layouts))] == [
+        False, False, False, True, True, False, True,
+    ]  # fmt: skip

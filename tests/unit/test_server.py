@@ -962,3 +962,55 @@ def test_healthz_without_a_database(app: Any, ws: Workspace, monkeypatch) -> Non
     monkeypatch.setattr(app.state.server.accounts.engine, "connect", broken)
     r = new_client(app).get("/healthz")
     assert r.status_code == 503 and r.json() == {"status": "database unavailable"}
+
+
+UMBRELLA = """\
+id: umbrella
+title: Take an umbrella?
+illustrative: true
+questions: {rain: bin, wind: quoted}
+options: [take, leave]
+payoffs:
+  take:
+    justification: dry but encumbered
+    table:
+      - {when: {rain: yes, wind: yes}, value: 2}
+      - {when: {rain: yes}, value: 5}
+      - {value: -1}
+  leave:
+    justification: free hands, wet if it rains
+    expr: "-6 * rain + 1"
+by: team:mean
+"""
+
+
+def test_the_dashboard_says_what_to_forecast_first(
+    client: TestClient, ws: Workspace, app: Any
+) -> None:
+    """Issue 13.3: with decision files, the dashboard ranks the open questions by their
+    EVPPI summed over the decisions (computed in the background, once per journal state)."""
+    from forecasting.decisions import voi_ranking
+
+    server = app.state.server
+    for who, rain, wind in (("alice", "30%", "50%"), ("bob", "40%", "60%")):
+        ws.predict("bin", rain, analyst=who)
+        ws.predict("quoted", wind, analyst=who)
+    login(client, "alice")
+    assert server.priorities(wait=True) is None  # no decision files yet
+    assert "Forecast these first" not in client.get("/").text
+
+    folder = ws.questions_dir / "testcoll" / "decisions"
+    folder.mkdir(parents=True)
+    (folder / "umbrella.yaml").write_text(UMBRELLA, encoding="utf-8")
+    first = server.priorities(wait=True)
+    assert first is not None and not first.stale and first.n_decisions == 1
+    want = voi_ranking(ws, at=server.now)
+    assert [r["question_id"] for r in first.rows] == [r["question_id"] for r in want]
+    assert first.rows[0]["evppi"] == pytest.approx(want[0]["evppi"])
+    page = html.unescape(client.get("/").text)
+    assert "Forecast these first" in page
+    assert f"{first.rows[0]['question_id']} · EVPPI {first.rows[0]['evppi']:.3g}" in page
+
+    ws.predict("bin", "90%", analyst="bob")  # the journal moves: a new ranking follows
+    again = server.priorities(wait=True)
+    assert again is not None and again.seq == ws.head()[0] > first.seq and not again.stale
