@@ -475,3 +475,55 @@ def test_resolution_date_must_lie_in_the_question_window(workspace) -> None:
         workspace.resolve("bin", "yes", source="x", as_of="2019-06-01T00:00:00Z")
     with pytest.raises(ResolutionError, match=r"as_of: .* is not allowed"):
         workspace.resolve("bin", "yes", source="x", as_of="2090-06-01T00:00:00Z")
+
+
+_text = st.one_of(st.none(), st.text(max_size=30))
+_values = st.one_of(
+    st.builds(lambda p: {"p": p}, st.floats(0, 1)),
+    st.builds(lambda p: {"probs": [p, 1 - p]}, st.floats(0, 1)),
+    st.dictionaries(st.text(max_size=5), st.one_of(st.floats(-1e9, 1e9), st.text(max_size=5))),
+)
+
+
+@given(value=_values, qhash=st.text(max_size=64), rationale=_text, ext=_text, source=_text)
+def test_forecast_payload_text_is_the_canonical_json(value, qhash, rationale, ext, source) -> None:  # type: ignore[no-untyped-def]
+    """write_forecasts builds each payload's JSON text directly (import speed); it must be
+    byte for byte what canonical() makes of the dict, or the hashes would differ."""
+    from forecasting.journal.store import canonical
+    from forecasting.workspace import _ForecastPayloads
+
+    make = _ForecastPayloads()
+    want = canonical(
+        {
+            "value": value,
+            "question_hash": qhash,
+            "rationale": rationale,
+            "evidence_ids": [],
+            "external_id": ext,
+            "source": source,
+        }
+    )
+    assert make(value, qhash, rationale, ext, source) == want
+    assert make(value, qhash, rationale, ext, source) == want  # the value's text, remembered
+
+
+def test_bulk_forecasts_store_canonical_payloads_and_verify(workspace) -> None:  # type: ignore[no-untyped-def]
+    from forecasting.journal.store import canonical
+    from forecasting.workspace import ForecastItem
+
+    q = workspace.question("bin")
+    shared = {"p": 0.25}
+    items = [
+        ForecastItem(
+            q, shared, "alice", rationale='quote " and \\ and ünïcode\n', external_id="e1"
+        ),
+        ForecastItem(q, shared, "bob", source="file.csv"),
+        ForecastItem(q, {"p": 0.5}, "carol"),
+    ]
+    workspace.write_forecasts(items)
+    recs = [r for r in workspace.journal.records(kinds=("forecast",))]
+    assert len(recs) == 3
+    for r in recs:
+        assert r.payload == canonical(r.data)
+    assert recs[0].data["rationale"] == 'quote " and \\ and ünïcode\n'
+    assert workspace.verify(full=True).ok
