@@ -46,7 +46,15 @@ from .evidence import EVIDENCE_KINDS, check_evidence_data
 from .forecasters import check_analyst, check_forecaster
 from .journal import Journal, Record
 from .journal.store import _ENC, canonical, safe_url
-from .questions import Problem, Question, Registry, load_registry, parse_datetime
+from .questions import (
+    MAX_YEAR,
+    MIN_YEAR,
+    Problem,
+    Question,
+    Registry,
+    load_registry,
+    parse_datetime,
+)
 from .values import parse_forecast_value, parse_outcome
 
 __all__ = ["BACKFILL_AFTER", "EVIDENCE_KINDS", "ForecastItem", "Workspace", "find_workspace"]
@@ -93,6 +101,8 @@ def find_workspace(start: Path | None = None) -> Path | None:
 def _as_dt(value: datetime | str | None, field: str) -> datetime | None:
     if value is None:
         return None
+    if type(value) is datetime and value.tzinfo is UTC and MIN_YEAR < value.year < MAX_YEAR:
+        return value  # already what parse_datetime returns (the importers' common case)
     try:
         return parse_datetime(value, field=field)
     except QuestionError as exc:
