@@ -264,7 +264,8 @@ def _history(
     cut = q[["resolved_at", "close_at"]].min(axis=1)
     if at is not None:
         cut = cut.clip(upper=at)
-    rows = standing_forecasts(frame[frame["question_id"].isin(q.index)], cut)
+    cols = [c for c in (*_REQUIRED, "seq", "retracted") if c in frame.columns]
+    rows = standing_forecasts(frame.loc[frame["question_id"].isin(q.index).to_numpy(), cols], cut)
     return _arrays(rows) if len(rows) else None
 
 
