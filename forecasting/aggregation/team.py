@@ -246,9 +246,17 @@ def _questions(frame: pd.DataFrame) -> pd.DataFrame:
     return q
 
 
+@dataclass
+class _History:
+    """The resolved questions the fitted rules learn from: per group of questions of similar
+    width (see :data:`_WIDTHS`), their padded arrays and outcomes."""
+
+    groups: list[tuple[_Arrays, np.ndarray]]
+
+
 def _history(
     frame: pd.DataFrame, questions: pd.DataFrame, at: pd.Timestamp | None
-) -> _Arrays | None:
+) -> _History | None:
     """Categorical questions resolved before ``at``, as arrays of the forecasts standing at
     ``min(resolved_at, close_at, at)``; ``None`` if there are none."""
     q = questions[
@@ -266,7 +274,21 @@ def _history(
         cut = cut.clip(upper=at)
     cols = [c for c in (*_REQUIRED, "seq", "retracted") if c in frame.columns]
     rows = standing_forecasts(frame.loc[frame["question_id"].isin(q.index).to_numpy(), cols], cut)
-    return _arrays(rows) if len(rows) else None
+    if not len(rows):
+        return None
+    groups = []
+    for g in _width_groups(rows):
+        arr = _arrays(g)
+        groups.append((arr, _outcomes(arr, questions)))
+    return _History(groups)
+
+
+def _width_groups(rows: pd.DataFrame) -> list[pd.DataFrame]:
+    """``rows`` (standing forecasts) split by their question's number of forecasters."""
+    size = rows.groupby("question_id", observed=True)["question_id"].transform("size")
+    width = np.searchsorted(_WIDTHS, size.to_numpy(), side="left")
+    groups = np.unique(width)
+    return [rows] if len(groups) == 1 else [rows[width == w] for w in groups]
 
 
 def _outcomes(h: _Arrays, questions: pd.DataFrame) -> np.ndarray:
@@ -278,23 +300,28 @@ def _excess_brier(h: _Arrays, y: np.ndarray) -> np.ndarray:
     return excess_brier_scores(y, h.p)
 
 
+def _excess_long(h: _Arrays, y: np.ndarray) -> pd.DataFrame:
+    """The excess Brier scores of one group as (question_id, forecaster, e) rows."""
+    ex = _excess_brier(h, y)
+    mask = ~np.isnan(ex)
+    return pd.DataFrame(
+        {
+            "question_id": np.repeat(h.qids, ex.shape[1])[mask.ravel()],
+            "forecaster": h.forecaster.ravel()[mask.ravel()],
+            "e": ex.ravel()[mask.ravel()],
+        }
+    )
+
+
 def _performance_weights(
-    target: _Arrays, hist: _Arrays | None, y: np.ndarray | None, *, eta: float, prior_count: float
+    target: _Arrays, hist: _History | None, *, eta: float, prior_count: float
 ) -> np.ndarray:
     """(Q, F) weights ``exp(−η·S/(n + n₀))`` from each forecaster's excess Brier scores on
     questions resolved before the forecast time, leaving out the pooled question itself."""
     w = np.ones(target.forecaster.shape)
-    if hist is None or y is None:
+    if hist is None:
         return w
-    ex = _excess_brier(hist, y)
-    mask = ~np.isnan(ex)
-    long = pd.DataFrame(
-        {
-            "question_id": np.repeat(hist.qids, ex.shape[1])[mask.ravel()],
-            "forecaster": hist.forecaster.ravel()[mask.ravel()],
-            "e": ex.ravel()[mask.ravel()],
-        }
-    )
+    long = pd.concat([_excess_long(h, y) for h, y in hist.groups], ignore_index=True)
     tot = long.groupby("forecaster")["e"].agg(["sum", "count"])
     own = long.set_index(["question_id", "forecaster"])["e"]
     rows = target.rows
@@ -322,17 +349,16 @@ def _mean_logodds(p: np.ndarray, eps: float) -> np.ndarray:
 
 
 def _fit_extremizing(
-    target: _Arrays,
-    hist: _Arrays | None,
-    y: np.ndarray | None,
+    target_qids: np.ndarray,
+    hist: _History | None,
     *,
     eps: float,
     min_resolved: int,
     a_max: float,
 ) -> _Fit:
     """Per target question: ``a`` fitted on the other questions resolved before ``at``."""
-    n_t = len(target.qids)
-    if hist is None or y is None:
+    n_t = len(target_qids)
+    if hist is None:
         return _Fit(
             np.ones(n_t),
             [
@@ -341,14 +367,18 @@ def _fit_extremizing(
             ],
         )
     grid = DEFAULT_A_GRID[a_max >= DEFAULT_A_GRID]
-    m = _mean_logodds(hist.p, eps)
-    base = np.where(np.isnan(m), np.nan, R._baseline(hist.n_options))
-    loss = _log_loss_grid(m, y, base, grid)  # (Qh, G)
+    losses = []
+    for h, y in hist.groups:
+        m = _mean_logodds(h.p, eps)
+        base = np.where(np.isnan(m), np.nan, R._baseline(h.n_options))
+        losses.append(_log_loss_grid(m, y, base, grid))  # (Qh, G)
+    loss = np.concatenate(losses)
+    hist_qids = np.concatenate([h.qids for h, _ in hist.groups])
     total = loss.sum(axis=0)
-    pos = pd.Series(np.arange(len(hist.qids)), index=hist.qids)
-    idx = pos.reindex(target.qids).to_numpy()
+    pos = pd.Series(np.arange(len(hist_qids)), index=hist_qids)
+    idx = pos.reindex(target_qids).to_numpy()
     inside = ~np.isnan(idx)
-    n_fit = np.where(inside, len(hist.qids) - 1, len(hist.qids))
+    n_fit = np.where(inside, len(hist_qids) - 1, len(hist_qids))
     crit = np.broadcast_to(total, (n_t, len(grid))).copy()
     crit[inside] -= loss[idx[inside].astype(np.intp)]
     a = grid[np.argmin(crit, axis=1)]
@@ -447,6 +477,12 @@ def aggregate(
     return out
 
 
+#: questions are pooled in groups by their number of forecasters (up to 4, 16, 64, more), so
+#: the padded ``(Q, F, K)`` arrays of the many questions with few forecasters are not as wide
+#: as the few with many (PredictionBook: median 2, at most 83)
+_WIDTHS = (4, 16, 64)
+
+
 def _pool_categorical(
     frame: pd.DataFrame,
     questions: pd.DataFrame,
@@ -456,6 +492,38 @@ def _pool_categorical(
     options: dict[str, Any],
     notes: list[str],
 ) -> pd.DataFrame:
+    hist = None
+    a_fit: pd.Series | None = None
+    if r.fitted:
+        hist = _history(frame, questions, at)
+        if r.name == "performance_weighted" and hist is None:
+            notes.append(
+                "performance_weighted: no questions resolved before the forecast time, so "
+                "every forecaster has weight 1 (the plain mean)"
+            )
+        elif r.name == "extremized" and options.get("a") is None:
+            qids = np.asarray(sorted(cat["question_id"].astype(str).unique()), dtype=object)
+            fit = _fit_extremizing(
+                qids,
+                hist,
+                eps=options.get("eps", R.LOGODDS_EPS),
+                min_resolved=int(options.get("min_resolved", 10)),
+                a_max=float(options.get("a_max", 3.0)),
+            )
+            a_fit = pd.Series(fit.a, index=qids)
+            notes.extend(fit.notes)
+    parts = [_pool_group(g, r, options, hist, a_fit) for g in _width_groups(cat)]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _pool_group(
+    cat: pd.DataFrame,
+    r: R.Rule,
+    options: dict[str, Any],
+    hist: _History | None,
+    a_fit: pd.Series | None,
+) -> pd.DataFrame:
+    """Pool one group of questions (see :data:`_WIDTHS`) with the rule ``r``."""
     arr = _arrays(cat)
     kw: dict[str, Any] = dict(options)
     a_col = np.full(len(arr.qids), np.nan)
@@ -466,34 +534,15 @@ def _pool_categorical(
         times = np.full(arr.forecaster.shape, np.nan)
         times[arr.rows["_q"].to_numpy(), arr.rows["_slot"].to_numpy()] = t
         kw["times"] = times
-    if r.fitted:
-        hist = _history(frame, questions, at)
-        y = _outcomes(hist, questions) if hist is not None else None
-        if r.name == "performance_weighted":
-            kw["weights"] = _performance_weights(
-                arr,
-                hist,
-                y,
-                eta=options.get("eta", 5.0),
-                prior_count=options.get("prior_count", 5.0),
-            )
-            if hist is None:
-                notes.append(
-                    "performance_weighted: no questions resolved before the forecast time, so "
-                    "every forecaster has weight 1 (the plain mean)"
-                )
-        elif r.name == "extremized" and options.get("a") is None:
-            fit = _fit_extremizing(
-                arr,
-                hist,
-                y,
-                eps=options.get("eps", R.LOGODDS_EPS),
-                min_resolved=int(options.get("min_resolved", 10)),
-                a_max=float(options.get("a_max", 3.0)),
-            )
-            kw["a"] = fit.a
-            a_col = fit.a
-            notes.extend(fit.notes)
+    if r.name == "performance_weighted":
+        kw["weights"] = _performance_weights(
+            arr,
+            hist,
+            eta=options.get("eta", 5.0),
+            prior_count=options.get("prior_count", 5.0),
+        )
+    if a_fit is not None:
+        kw["a"] = a_col = a_fit.loc[arr.qids].to_numpy(dtype=float)
     if r.name == "extremized" and options.get("a") is not None:
         a_fixed = float(options["a"])
         if not np.isfinite(a_fixed) or a_fixed <= 0:

@@ -315,3 +315,42 @@ def test_one_rule_for_who_is_pooled_library_cli_and_frame(workspace, forecast): 
 
     crowd = team_forecasts(ws, ["mean"], include=["crowd:"]).table.set_index("question_id")
     assert crowd.loc["bin", "p"] == pytest.approx((0.2 + 0.3 + 0.9) / 3)
+
+
+@pytest.mark.parametrize("method", sorted(set(agg.RULES) - {"bayesian"}))
+def test_questions_pooled_in_groups_by_width_give_what_one_group_gives(method, monkeypatch):
+    """SIMULATED: questions with 1 to 70 forecasters (binary and multiple choice), some
+    resolved for the fitted rules.  Pooling them in groups of similar width (to keep the
+    padded arrays small) must give exactly what one wide group gives."""
+    import forecasting.aggregation.team as team_mod
+
+    rng = np.random.default_rng(11)
+    qs: dict[str, dict] = {}
+    rows = []
+    for i, n in enumerate([1, 2, 3, 5, 9, 17, 30, 70, 2, 4, 16, 64, 65]):
+        mc = i % 4 == 3
+        qid = f"q{i:02d}"
+        resolved = i < 6
+        qs[qid] = {"type": "multiple_choice"} if mc else {}
+        if resolved:
+            qs[qid].update(outcome=int(rng.integers(0, 3 if mc else 2)), resolved=20, close=20)
+        for f in range(n):
+            v = tuple(rng.dirichlet([1, 1, 1])) if mc else float(rng.uniform(0.02, 0.98))
+            rows.append((qid, f"a{f:02d}", float(rng.uniform(0, 10)), v))
+    frame = make_frame(rows, qs)
+    at = day(30)
+    kw = {"min_resolved": 3} if method == "extremized" else {}
+    grouped = aggregate(frame, method, at=at, **kw)
+    if method == "extremized":  # fitted, and not the same everywhere
+        assert len(set(np.round(grouped["a"], 6))) > 1
+    monkeypatch.setattr(team_mod, "_WIDTHS", ())
+    one = aggregate(frame, method, at=at, **kw)
+    assert list(grouped["question_id"]) == list(one["question_id"]) == sorted(qs)
+    for a, b in zip(grouped["value"], one["value"], strict=True):
+        assert np.allclose(
+            a.get("probs", [a.get("p")]), b.get("probs", [b.get("p")]), rtol=0, atol=1e-12
+        )
+    np.testing.assert_allclose(grouped["spread"], one["spread"], atol=1e-12)
+    np.testing.assert_allclose(grouped["a"], one["a"], atol=1e-12)
+    assert list(grouped["n_forecasters"]) == list(one["n_forecasters"])
+    assert grouped.attrs["notes"] == one.attrs["notes"]
