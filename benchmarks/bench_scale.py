@@ -160,7 +160,7 @@ def bench_1m(runs: int, tmp: Path, ws: Path | None) -> bool:
             w.verify()  # the checkpoint
             with w.journal.atomic():
                 for i in range(1000):
-                    w.journal.append("evidence", {{"title": f"SIMULATED note {{i}}"}})
+                    w.journal.append("comment", {{"text": f"SIMULATED note {{i}}"}})
             t = time.perf_counter()
             r = w.verify()
             RESULT = {{"s": time.perf_counter() - t, "ok": r.ok, "n": r.n_records}}

@@ -23,6 +23,7 @@ import re
 import shutil
 import tomllib
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -238,7 +239,9 @@ class _State:
         elif rec.kind == "retraction":
             self.retracted.add(rec.data["target"])
         elif rec.kind == "evidence":
-            self.evidence[rec.record_id] = parse_datetime(rec.data["observed_at"])
+            # a record the library did not write (no valid observed_at) cannot be cited
+            with suppress(QuestionError):
+                self.evidence[rec.record_id] = parse_datetime(rec.data.get("observed_at"))
         self.seq = max(self.seq, rec.seq)
 
     def resolution(self, qid: str) -> Record | None:

@@ -359,3 +359,18 @@ def test_cli_start_does_not_import_heavy_modules() -> None:
         "assert not bad, bad\n"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_an_evidence_record_without_a_date_does_not_stop_later_writes(workspace) -> None:  # type: ignore[no-untyped-def]
+    """A record appended to the journal by hand (no observed_at) used to make every later
+    write fail with KeyError when the workspace synced; it is left out of what can be cited."""
+    from forecasting import Workspace
+    from forecasting.errors import ForecastingError
+
+    with workspace.journal.atomic():
+        rec = workspace.journal.append("evidence", {"title": "hand-made"})
+    ws = Workspace.open(workspace.root)
+    ws.predict("bin", "30%", analyst="alice")
+    assert ws.verify().ok
+    with pytest.raises(ForecastingError):
+        ws.predict("bin", "35%", analyst="alice", evidence=[rec.record_id])
