@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..accounts import ROLES, AuthError, RateLimitedError, User, require
+from ..accounts import ROLES, AccessDeniedError, AuthError, RateLimitedError, User, require
 from ..errors import ForecastingError, UnknownQuestionError
 from ..forecasters import kind
 from ..probability import WEP_TABLE
@@ -290,6 +290,7 @@ def _permissions(user: User, status: str) -> dict[str, bool]:
     """Which of the question page's forms ``user`` may use while the question is ``status``."""
     return {
         "can_forecast": user.can("forecast") and status == "open",
+        "can_retract": user.can("forecast") and status == "open",
         "can_comment": user.can("comment"),
         "can_evidence": user.can("evidence") and status in ("open", "closed"),
         "can_resolve": user.can("resolve") and status != "not open yet",
@@ -413,6 +414,28 @@ async def post_forecast(request: Request, qid: str) -> Response:
             lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
         )
     return _after_post(qid, rec.record_id, "forecast")
+
+
+@router.post("/questions/{qid}/retract")
+async def post_retract(request: Request, qid: str) -> Response:
+    user, form = await form_user(request, "forecast")
+    server = server_of(request)
+    try:
+        rec = await run_in_threadpool(
+            lambda: server.retract(
+                user, qid, str(form.get("record_id") or ""), str(form.get("reason") or "")
+            )
+        )
+    except UnknownQuestionError as exc:
+        raise PageError(404, "No such question", str(exc)) from None
+    except AccessDeniedError:
+        raise
+    except ForecastingError as exc:
+        errors = {"retract": str(exc)}
+        return await run_in_threadpool(
+            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
+        )
+    return _after_post(qid, rec.record_id, "standing")
 
 
 @router.post("/questions/{qid}/comment")

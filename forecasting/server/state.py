@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..accounts import Accounts, User, require
-from ..errors import ConfigError, InvalidEvidenceError
+from ..accounts import AccessDeniedError, Accounts, User, require
+from ..errors import ConfigError, InvalidEvidenceError, InvalidForecastError
 from ..numbers import to_float
 from .index import JournalIndex
 from .views import (
@@ -324,6 +324,33 @@ class Server:
         with self.ws_lock:
             rec = self.ws.comment(qid, text, author=user.name, reply_to=reply_to or None)
         log.info("comment %s by %s on %s", rec.record_id, user.name, qid)
+        return rec
+
+    def retract(self, user: User, qid: str, record_id: str, reason: str) -> Record:
+        """Retract one of ``user``'s own forecasts on ``qid`` while the question is open: the
+        record stays in the journal, marked retracted, and the forecast before it stands
+        again.  Once a question has closed its forecasts are scored as they stand (the outcome
+        may already be known), and only the command line can retract them."""
+        require(user, "forecast")
+        with self.ws_lock:
+            q = self.ws.question(qid)
+            target = self.ws.journal.get(record_id) if record_id else None
+            if target is None or target.kind != "forecast" or target.question_id != q.id:
+                raise InvalidForecastError(
+                    f"record: {record_id[:40]!r} is not a forecast on {q.id}"
+                )
+            if target.forecaster != user.name:
+                raise AccessDeniedError(
+                    f"record: {record_id} is a forecast by {target.forecaster}; you can "
+                    "retract only your own"
+                )
+            if self.ws.resolution_of(q.id) is not None or self.now > q.close_at:
+                raise InvalidForecastError(
+                    f"question: {q.id} is closed or resolved, so its forecasts are scored as "
+                    "they stand and can no longer be retracted here"
+                )
+            rec = self.ws.retract(record_id, reason, by=user.name)
+        log.info("retraction %s of %s by %s", rec.record_id, record_id, user.name)
         return rec
 
     def add_evidence(

@@ -1014,3 +1014,60 @@ def test_the_dashboard_says_what_to_forecast_first(
     ws.predict("bin", "90%", analyst="bob")  # the journal moves: a new ranking follows
     again = server.priorities(wait=True)
     assert again is not None and again.seq == ws.head()[0] > first.seq and not again.stale
+
+
+def test_an_analyst_retracts_their_own_forecast_while_the_question_is_open(
+    client: TestClient, ws: Workspace, clock: Clock, app: Any
+) -> None:
+    first = ws.predict("bin", "40%", analyst="alice")
+    second = ws.predict("bin", "60%", analyst="alice")
+    bobs = ws.predict("bin", "20%", analyst="bob")
+    csrf = login(client, "alice")
+    page = client.get("/questions/bin").text
+    assert page.count("Retract this forecast") == 1  # only on alice's own row
+    assert f'name="record_id" value="{second.record_id}"' in page
+
+    # no CSRF token: refused, nothing written
+    n = len(ws.journal.records())
+    r = client.post(
+        "/questions/bin/retract",
+        data={"record_id": second.record_id, "reason": "typo"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403 and len(ws.journal.records()) == n
+    # someone else's forecast: refused
+    r = client.post(
+        "/questions/bin/retract",
+        data={"record_id": bobs.record_id, "reason": "no", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 403 and len(ws.journal.records()) == n
+    # a reason is required, in the library's words, next to the field
+    r = client.post(
+        "/questions/bin/retract",
+        data={"record_id": second.record_id, "reason": " ", "csrf_token": csrf},
+    )
+    assert r.status_code == 422
+    assert field_errors(r.text)["retract"] == "reason: a retraction needs a reason"
+    # her own: retracted; the previous forecast stands again
+    r = client.post(
+        "/questions/bin/retract",
+        data={"record_id": second.record_id, "reason": "typed 60 for 6", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and "saved=x-" in r.headers["location"]
+    last = ws.journal.records(kinds=("retraction",))[-1]
+    assert last.data == {"target": second.record_id, "reason": "typed 60 for 6"}
+    assert last.forecaster == "alice"
+    mine = client.get("/questions/bin").text
+    assert f'name="record_id" value="{first.record_id}"' in mine  # 40% stands again
+
+    # once the question is resolved, its forecasts are scored as they stand
+    ws.resolve("bin", "no", source="https://example.org/outcome")
+    page = client.get("/questions/bin").text
+    assert "Retract this forecast" not in page
+    r = client.post(
+        "/questions/bin/retract",
+        data={"record_id": first.record_id, "reason": "after the fact", "csrf_token": csrf},
+    )
+    assert r.status_code == 422 and "can no longer be retracted" in html.unescape(r.text)
