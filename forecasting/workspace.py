@@ -763,8 +763,19 @@ class Workspace:
                 "resolution", payload, question_id=q.id, as_of=t, record_id=record_id
             )
 
-    def retract(self, record_id: str, reason: str, *, by: str | None = None) -> Record:
-        """Retract a forecast, evidence item, comment or resolution; the original stays."""
+    def retract(
+        self,
+        record_id: str,
+        reason: str,
+        *,
+        by: str | None = None,
+        after_resolution: bool = False,
+    ) -> Record:
+        """Retract a forecast, evidence item, comment or resolution; the original stays.
+
+        A forecast on a resolved question is refused unless ``after_resolution``: it is
+        scored as it stood, and withdrawing it once the outcome is known would take a bad
+        forecast out of the scores.  (Retract the resolution first if it is the one wrong.)"""
         if not reason or not reason.strip():
             raise InvalidForecastError("reason: a retraction needs a reason")
         if len(reason) > MAX_TEXT:
@@ -779,8 +790,19 @@ class Workspace:
                     f"record: {record_id!r} is a {target.kind}; only forecasts, "
                     "evidence, comments and resolutions can be retracted"
                 )
-            if record_id in self._sync().retracted:
+            state = self._sync()
+            if record_id in state.retracted:
                 raise InvalidForecastError(f"record: {record_id!r} is already retracted")
+            if (
+                target.kind == "forecast"
+                and not after_resolution
+                and state.resolution(target.question_id or "") is not None
+            ):
+                raise InvalidForecastError(
+                    f"record: {record_id} is a forecast on {target.question_id}, which is "
+                    "resolved; it is scored as it stood (retracting it now would take it out of "
+                    "the scores). To retract it anyway, say so: --after-resolution"
+                )
             return self._append(
                 "retraction",
                 {"target": record_id, "reason": reason},

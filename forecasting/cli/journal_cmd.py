@@ -151,16 +151,25 @@ def resolve(
 @click.argument("record_id")
 @click.option("--reason", required=True, help="Why the record is withdrawn.")
 @click.option("--by", default=None, help="Who retracts it.")
+@click.option(
+    "--after-resolution",
+    is_flag=True,
+    help="Also retract a forecast whose question is already resolved (it leaves the scores).",
+)
 @click.pass_context
-def retract(ctx: click.Context, record_id: str, reason: str, by: str | None) -> None:
+def retract(
+    ctx: click.Context, record_id: str, reason: str, by: str | None, after_resolution: bool
+) -> None:
     """Retract a forecast (or evidence item, or resolution).  The original stays in the
-    journal; scores and reports leave it out.
+    journal; scores and reports leave it out.  A forecast on a resolved question is scored as
+    it stood, and is retracted only with --after-resolution.
 
     \b
-    Example:
+    Examples:
       forecast retract f-1a2b3c4d5e6f7a8b --reason "typed 70% instead of 7%"
+      forecast retract f-1a2b3c4d5e6f7a8b --reason "duplicate import" --after-resolution
     """
-    rec = open_workspace(ctx).retract(record_id, reason, by=by)
+    rec = open_workspace(ctx).retract(record_id, reason, by=by, after_resolution=after_resolution)
     click.echo(f"retracted {record_id} ({rec.record_id}, seq {rec.seq})")
 
 

@@ -527,3 +527,24 @@ def test_bulk_forecasts_store_canonical_payloads_and_verify(workspace) -> None: 
         assert r.payload == canonical(r.data)
     assert recs[0].data["rationale"] == 'quote " and \\ and ünïcode\n'
     assert workspace.verify(full=True).ok
+
+
+def test_a_forecast_on_a_resolved_question_is_retracted_only_when_said(workspace, forecast) -> None:  # type: ignore[no-untyped-def]
+    """Withdrawing a forecast once the outcome is known would take a bad forecast out of the
+    scores; it needs an explicit after_resolution (CLI --after-resolution)."""
+    from forecasting.errors import InvalidForecastError
+
+    bad = workspace.predict("bin", "95%", analyst="alice")
+    workspace.resolve("bin", "no", source="https://example.org/outcome")
+    n = len(workspace.journal.records())
+    with pytest.raises(InvalidForecastError, match="is resolved; it is scored as it stood"):
+        workspace.retract(bad.record_id, "I did not mean it")
+    res = forecast("-w", str(workspace.root), "retract", bad.record_id, "--reason", "oops")
+    assert res.exit_code == 2 and "--after-resolution" in res.stderr
+    assert len(workspace.journal.records()) == n  # nothing written
+    res = forecast(
+        "-w", str(workspace.root), "retract", bad.record_id, "--reason", "duplicate import",
+        "--after-resolution",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert workspace.journal.records(kinds=("retraction",))[-1].data["target"] == bad.record_id
