@@ -130,6 +130,38 @@ def _checked(ws: Any, allow_broken_chain: bool) -> Any:
     return check
 
 
+def _late_retractions(ws: Any, *, shown: int = 10) -> list[str]:
+    """A line naming the forecasts retracted after their question's outcome was known: they
+    are left out of every score, so the report says so (``forecast retract
+    --after-resolution``)."""
+    from ..journal.frames import resolutions_frame
+
+    retractions = ws.journal.records(kinds=("retraction",))
+    if not retractions:
+        return []
+    rf = resolutions_frame(ws.journal)
+    known = {
+        str(q): pd.Timestamp(t)
+        for q, t in zip(rf["question_id"], rf["resolved_at"], strict=True)
+        if pd.notna(t)
+    }
+    late = []
+    for rec in retractions:
+        when = known.get(rec.question_id or "")
+        if when is None or pd.Timestamp(rec.recorded_at) <= when:
+            continue
+        target = ws.journal.get(rec.data.get("target", ""))
+        if target is not None and target.kind == "forecast":
+            late.append(f"{target.record_id} by {target.forecaster} on {target.question_id}")
+    if not late:
+        return []
+    more = f" and {len(late) - shown} more" if len(late) > shown else ""
+    return [
+        f"{len(late)} forecast(s) were retracted after their question's outcome was known, "
+        f"and are left out of every score: {'; '.join(late[:shown])}{more}."
+    ]
+
+
 def _selected(
     frame: pd.DataFrame, filters: dict[str, Any], exclude_backfilled: bool
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -198,6 +230,7 @@ def build_report(
             simulated = any(w.startswith("sim-") for w in names_in(sub["forecaster"]))
         if not check.ok:
             messages.insert(0, f"JOURNAL CHAIN BROKEN: {check.problem}.")
+        messages.extend(_late_retractions(ws))
         report = assemble(
             sub,
             evidence=ev,

@@ -398,3 +398,24 @@ def test_a_report_without_linked_questions_or_decisions_skips_building_every_que
         build_report(ws, out=tmp_path / "r2", charts=False)
     monkeypatch.undo()
     assert build_report(ws, out=tmp_path / "r3", charts=False).data["coherence"] == []
+
+
+def test_the_report_names_forecasts_retracted_after_the_outcome_was_known(
+    workspace, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from forecasting.reports import build_report
+
+    early = workspace.predict("bin", "40%", analyst="alice")
+    late = workspace.predict("bin", "95%", analyst="bob")
+    workspace.retract(early.record_id, "typo, before the outcome")
+    workspace.resolve("bin", "no", source="https://example.org/outcome")
+    workspace.retract(late.record_id, "after the fact", after_resolution=True)
+    out = build_report(workspace, out=tmp_path / "rep", charts=False)
+    messages = out.data["header"]["messages"]
+    line = [m for m in messages if "retracted after their question's outcome" in m]
+    assert line == [
+        "1 forecast(s) were retracted after their question's outcome was known, and are left "
+        f"out of every score: {late.record_id} by bob on bin."
+    ]
+    assert line[0] in out.markdown.read_text()
+    assert early.record_id not in line[0]
