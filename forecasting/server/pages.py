@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,7 @@ from .views import (
 )
 
 if TYPE_CHECKING:
+    from ..journal import Record
     from ..questions import Question
     from .index import CommentRow, EvidenceRow, ForecastRow, ResolutionRow
     from .state import Server
@@ -391,121 +392,113 @@ def _after_post(qid: str, saved: str, anchor: str) -> Response:
     return RedirectResponse(f"/questions/{quote(qid, safe='')}?saved={saved}#{anchor}", 303)
 
 
+async def _question_write(
+    request: Request,
+    qid: str,
+    user: User,
+    form: Any,
+    write: Callable[[], Record],
+    field: str | Callable[[str], str],
+    anchor: str | None = None,
+) -> Response:
+    """Run one write of the question page's forms (``write``, in the thread pool): an
+    unknown question is a 404; a refusal shows the page again (422) with the library's
+    message beside ``field`` (or the field ``field(message)`` names) and what was typed; a
+    success goes back to the page at ``anchor`` (default: the new record)."""
+    try:
+        rec = await run_in_threadpool(write)
+    except UnknownQuestionError as exc:
+        raise PageError(404, "No such question", str(exc)) from None
+    except AccessDeniedError:
+        raise
+    except ForecastingError as exc:
+        msg = str(exc)
+        errors = {field(msg) if callable(field) else field: msg}
+        return await run_in_threadpool(
+            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
+        )
+    return _after_post(qid, rec.record_id, anchor or rec.record_id)
+
+
 @router.post("/questions/{qid}/forecast")
 async def post_forecast(request: Request, qid: str) -> Response:
     user, form = await form_user(request, "forecast")
     server = server_of(request)
-    try:
-        q = await run_in_threadpool(server.question, qid)
+    q: Question | None = None
+
+    def write() -> Record:
+        nonlocal q
+        q = server.question(qid)
         raw = value_from_form(q, form)
-        rec = await run_in_threadpool(
-            lambda: server.predict(
-                user,
-                q.id,
-                raw,
-                rationale=str(form.get("rationale") or ""),
-            )
-        )
-    except UnknownQuestionError as exc:
-        raise PageError(404, "No such question", str(exc)) from None
-    except ForecastingError as exc:
-        errors = {error_field(str(exc), q): str(exc)}
-        return await run_in_threadpool(
-            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
-        )
-    return _after_post(qid, rec.record_id, "forecast")
+        return server.predict(user, q.id, raw, rationale=str(form.get("rationale") or ""))
+
+    return await _question_write(
+        request,
+        qid,
+        user,
+        form,
+        write,
+        lambda msg: error_field(msg, q) if q else "form",
+        "forecast",
+    )
 
 
 @router.post("/questions/{qid}/retract")
 async def post_retract(request: Request, qid: str) -> Response:
     user, form = await form_user(request, "forecast")
     server = server_of(request)
-    try:
-        rec = await run_in_threadpool(
-            lambda: server.retract(
-                user, qid, str(form.get("record_id") or ""), str(form.get("reason") or "")
-            )
-        )
-    except UnknownQuestionError as exc:
-        raise PageError(404, "No such question", str(exc)) from None
-    except AccessDeniedError:
-        raise
-    except ForecastingError as exc:
-        errors = {"retract": str(exc)}
-        return await run_in_threadpool(
-            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
-        )
-    return _after_post(qid, rec.record_id, "standing")
+    record_id, reason = str(form.get("record_id") or ""), str(form.get("reason") or "")
+    return await _question_write(
+        request, qid, user, form, lambda: server.retract(user, qid, record_id, reason),
+        "retract", "standing",
+    )  # fmt: skip
 
 
 @router.post("/questions/{qid}/comment")
 async def post_comment(request: Request, qid: str) -> Response:
     user, form = await form_user(request, "comment")
     server = server_of(request)
-    try:
-        rec = await run_in_threadpool(
-            lambda: server.comment(
-                user, qid, str(form.get("text") or ""), reply_to=str(form.get("reply_to") or "")
-            )
-        )
-    except UnknownQuestionError as exc:
-        raise PageError(404, "No such question", str(exc)) from None
-    except ForecastingError as exc:
-        errors = {"comment": str(exc)}
-        return await run_in_threadpool(
-            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
-        )
-    return _after_post(qid, rec.record_id, rec.record_id)
+    text, reply_to = str(form.get("text") or ""), str(form.get("reply_to") or "")
+    return await _question_write(
+        request, qid, user, form, lambda: server.comment(user, qid, text, reply_to=reply_to),
+        "comment",
+    )  # fmt: skip
 
 
 @router.post("/questions/{qid}/evidence")
 async def post_evidence(request: Request, qid: str) -> Response:
     user, form = await form_user(request, "evidence")
     server = server_of(request)
-    try:
-        rec = await run_in_threadpool(
-            lambda: server.add_evidence(
-                user,
-                [qid],
-                title=str(form.get("title") or ""),
-                source=str(form.get("source") or ""),
-                observed_at=str(form.get("observed_at") or ""),
-                likelihood_ratio=str(form.get("likelihood_ratio") or "") or None,
-            )
+
+    def write() -> Record:
+        return server.add_evidence(
+            user,
+            [qid],
+            title=str(form.get("title") or ""),
+            source=str(form.get("source") or ""),
+            observed_at=str(form.get("observed_at") or ""),
+            likelihood_ratio=str(form.get("likelihood_ratio") or "") or None,
         )
-    except UnknownQuestionError as exc:
-        raise PageError(404, "No such question", str(exc)) from None
-    except ForecastingError as exc:
-        errors = {"evidence": str(exc)}
-        return await run_in_threadpool(
-            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
-        )
-    return _after_post(qid, rec.record_id, "evidence")
+
+    return await _question_write(request, qid, user, form, write, "evidence", "evidence")
 
 
 @router.post("/questions/{qid}/resolve")
 async def post_resolve(request: Request, qid: str) -> Response:
     user, form = await form_user(request, "resolve")
     server = server_of(request)
-    try:
-        rec = await run_in_threadpool(
-            lambda: server.resolve(
-                user,
-                qid,
-                str(form.get("outcome") or ""),
-                source=str(form.get("source") or ""),
-                annul=bool(form.get("annul")),
-                supersede=bool(form.get("supersede")),
-            )
+
+    def write() -> Record:
+        return server.resolve(
+            user,
+            qid,
+            str(form.get("outcome") or ""),
+            source=str(form.get("source") or ""),
+            annul=bool(form.get("annul")),
+            supersede=bool(form.get("supersede")),
         )
-    except UnknownQuestionError as exc:
-        raise PageError(404, "No such question", str(exc)) from None
-    except ForecastingError as exc:
-        errors = {"resolve": str(exc)}
-        return await run_in_threadpool(
-            lambda: _question_page(request, user, qid, status=422, errors=errors, typed=dict(form))
-        )
-    return _after_post(qid, rec.record_id, "resolution")
+
+    return await _question_write(request, qid, user, form, write, "resolve", "resolution")
 
 
 # ------------------------------------------------------------------------ track record
