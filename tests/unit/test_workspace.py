@@ -505,6 +505,9 @@ def test_forecast_payload_text_is_the_canonical_json(value, qhash, rationale, ex
     )
     assert make(value, qhash, rationale, ext, source) == want
     assert make(value, qhash, rationale, ext, source) == want  # the value's text, remembered
+    from forecasting.workspace import forecast_payload
+
+    assert canonical(forecast_payload(value, qhash, rationale, [], ext, source)) == want
 
 
 def test_bulk_forecasts_store_canonical_payloads_and_verify(workspace) -> None:  # type: ignore[no-untyped-def]
